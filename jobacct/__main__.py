@@ -1,0 +1,5 @@
+"""``python -m jobacct``."""
+
+from jobacct.cli import run
+
+run()

@@ -1,0 +1,55 @@
+"""What every command shares: the database URL option and how to open the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from jobacct import migrate
+from jobacct.config import make_engine, resolve_database_url
+from jobacct.errors import DatabaseUnavailableError
+
+
+@dataclass
+class AppContext:
+    """Options of the root command, handed to subcommands through ``ctx.obj``."""
+
+    db_option: str | None = None
+
+    def url(self) -> str:
+        """The database URL by jobacct's one precedence rule."""
+        return resolve_database_url(self.db_option)
+
+    def engine(self, *, create: bool = False, check_schema: bool = True) -> Engine:
+        """An engine on a reachable database at the head schema.
+
+        Raises:
+            DatabaseUnavailableError: missing SQLite file or unreachable server.
+            SchemaOutdatedError: schema behind or ahead of this version.
+        """
+        url = self.url()
+        engine = make_engine(url, create=create)
+        if check_schema:
+            try:
+                migrate.check_at_head(engine)
+            except OperationalError as exc:
+                raise DatabaseUnavailableError(
+                    f"cannot reach database {engine.url.render_as_string(hide_password=True)}: "
+                    f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}"
+                ) from exc
+        return engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        engine = self.engine()
+        try:
+            with Session(engine) as session, session.begin():
+                yield session
+        finally:
+            engine.dispose()

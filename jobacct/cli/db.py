@@ -1,0 +1,62 @@
+"""``jobacct db``: create, migrate and inspect the store's schema."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from jobacct import migrate
+from jobacct.cli.context import AppContext
+
+app = typer.Typer(help="Create, migrate and inspect the database.", no_args_is_help=True)
+
+
+@app.command("init")
+def init(ctx: typer.Context) -> None:
+    """Create the database (a SQLite file is made if missing) and migrate it to head.
+
+    Example: jobacct --db /var/lib/jobacct/jobacct.sqlite db init
+    """
+    app_ctx: AppContext = ctx.obj
+    engine = app_ctx.engine(create=True, check_schema=False)
+    try:
+        migrate.upgrade(engine)
+        typer.echo(f"database at {migrate.current_revision(engine)} (head)")
+    finally:
+        engine.dispose()
+
+
+@app.command("upgrade")
+def upgrade(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Migrate an existing database up to the newest schema (or REVISION).
+
+    Example: jobacct db upgrade
+    """
+    app_ctx: AppContext = ctx.obj
+    engine = app_ctx.engine(check_schema=False)
+    try:
+        migrate.upgrade(engine, revision)
+        typer.echo(f"database at {migrate.current_revision(engine)}")
+    finally:
+        engine.dispose()
+
+
+@app.command("current")
+def current(ctx: typer.Context) -> None:
+    """Print the database's schema revision and whether it is at head.
+
+    Example: jobacct db current
+    """
+    app_ctx: AppContext = ctx.obj
+    engine = app_ctx.engine(check_schema=False)
+    try:
+        rev = migrate.current_revision(engine)
+        head = migrate.head_revision()
+        state = "head" if rev == head else f"behind head {head}: run 'jobacct db upgrade'"
+        typer.echo(f"{rev or '(empty)'} ({state})")
+    finally:
+        engine.dispose()

@@ -1,0 +1,187 @@
+"""SQLAlchemy models of job and step records. Columns only: no I/O and no rules here.
+
+Column meanings follow slurmdbd's ``<cluster>_job_table`` / ``<cluster>_step_table``
+(slurm-semantics.md §1.1, golden/README.md "How exit codes are stored"), with three changes:
+exit codes are two columns (code, signal) instead of a raw wait status, so both halves can be
+queried and indexed; "unknown" times are NULL instead of 0; absent array/het ids are NULL
+instead of 0 / NO_VAL. All times are epoch seconds UTC; memory is in bytes unless named
+otherwise; CPU times are microseconds.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; elsewhere ids are 64-bit.
+PrimaryKey = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the naming convention, so Alembic can name constraints."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {str: String(255)}
+
+
+class Job(Base):
+    """One job record: a job, an array task, an array meta record or a het component.
+
+    Unique on (cluster, JobIDRaw, Submit), as slurmdbd's ``(id_job, time_submit)`` index, so a
+    requeued or reused job id keeps one record per run.
+    """
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(PrimaryKey, primary_key=True, autoincrement=True)
+    cluster: Mapped[str] = mapped_column(String(64))
+    job_id_raw: Mapped[int] = mapped_column(BigInteger)
+    array_job_id: Mapped[int | None] = mapped_column(BigInteger)
+    array_task_id: Mapped[int | None] = mapped_column(Integer)
+    #: Pending tasks still inside an array meta record (``1-5``), printed ``123_[1-5%2]``.
+    array_task_str: Mapped[str | None] = mapped_column(Text)
+    array_max_tasks: Mapped[int | None] = mapped_column(Integer)
+    het_job_id: Mapped[int | None] = mapped_column(BigInteger)
+    het_job_offset: Mapped[int | None] = mapped_column(Integer)
+
+    job_name: Mapped[str] = mapped_column(Text, default="")
+    user_name: Mapped[str | None] = mapped_column(String(64))
+    uid: Mapped[int] = mapped_column(BigInteger)
+    group_name: Mapped[str | None] = mapped_column(String(64))
+    gid: Mapped[int | None] = mapped_column(BigInteger)
+    account: Mapped[str | None]
+    partition: Mapped[str | None]
+    qos: Mapped[str | None] = mapped_column(String(64))
+    reservation: Mapped[str | None]
+    wckey: Mapped[str | None]
+    constraints: Mapped[str | None] = mapped_column(Text)
+    work_dir: Mapped[str | None] = mapped_column(Text)
+    submit_line: Mapped[str | None] = mapped_column(Text)
+    flags: Mapped[str | None] = mapped_column(String(128))
+    priority: Mapped[int | None] = mapped_column(BigInteger)
+
+    nodelist: Mapped[str | None] = mapped_column(Text)
+    nnodes: Mapped[int] = mapped_column(Integer, default=0)
+    ncpus: Mapped[int] = mapped_column(Integer, default=0)
+    req_cpus: Mapped[int | None] = mapped_column(Integer)
+    #: Requested memory in MiB (sacct's ReqMem has an MB base, §4.1).
+    req_mem: Mapped[int | None] = mapped_column(BigInteger)
+    alloc_tres: Mapped[str | None] = mapped_column(Text)
+    req_tres: Mapped[str | None] = mapped_column(Text)
+    #: Minutes; Slurm's INFINITE (0xffffffff) is UNLIMITED, NO_VAL (0xfffffffe) Partition_Limit.
+    timelimit: Mapped[int | None] = mapped_column(BigInteger)
+
+    time_submit: Mapped[int] = mapped_column(BigInteger)
+    time_eligible: Mapped[int | None] = mapped_column(BigInteger)
+    time_start: Mapped[int | None] = mapped_column(BigInteger)
+    time_end: Mapped[int | None] = mapped_column(BigInteger)
+    #: Seconds spent suspended.
+    time_suspended: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    #: Base state name as sacct spells it (COMPLETED, CANCELLED, OUT_OF_MEMORY, REQUEUED...).
+    state: Mapped[str] = mapped_column(String(32))
+    #: ``state_reason_prev`` as a string (§5.4: numbers shift between releases).
+    reason: Mapped[str | None] = mapped_column(String(64))
+    #: uid of whoever cancelled the job (slurmdbd ``kill_requid``); NULL if nobody did.
+    kill_requid: Mapped[int | None] = mapped_column(BigInteger)
+
+    exit_code: Mapped[int | None] = mapped_column(SmallInteger)
+    exit_signal: Mapped[int | None] = mapped_column(SmallInteger)
+    derived_exit_code: Mapped[int] = mapped_column(SmallInteger, default=0)
+    derived_exit_signal: Mapped[int] = mapped_column(SmallInteger, default=0)
+    #: True once a user set DerivedExitCode; step updates no longer overwrite it.
+    derived_annotated: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The user's note: slurmdbd ``derived_es``, printed by sacct as Comment.
+    comment: Mapped[str | None] = mapped_column(Text)
+    admin_comment: Mapped[str | None] = mapped_column(Text)
+    system_comment: Mapped[str | None] = mapped_column(Text)
+
+    user_cpu_usec: Mapped[int | None] = mapped_column(BigInteger)
+    system_cpu_usec: Mapped[int | None] = mapped_column(BigInteger)
+    #: Kept on its own: sacct sums microseconds before rounding, so TotalCPU is not always
+    #: UserCPU + SystemCPU as printed.
+    total_cpu_usec: Mapped[int | None] = mapped_column(BigInteger)
+
+    steps: Mapped[list[Step]] = relationship(
+        back_populates="job",
+        cascade="all, delete-orphan",
+        order_by="(Step.step_id, Step.step_het_component)",
+        lazy="raise",
+    )
+
+    __table_args__ = (
+        UniqueConstraint("cluster", "job_id_raw", "time_submit"),
+        Index(None, "job_id_raw"),
+        Index(None, "array_job_id", "array_task_id"),
+        Index(None, "het_job_id"),
+        # The sacct window shapes (§4.7; performance.md "Query-plan trap"): eligible/end for
+        # plain listings, user + start/end for one user's jobs, state + end for -s.
+        Index(None, "time_eligible", "time_end"),
+        Index(None, "time_end"),
+        Index(None, "uid", "time_start", "time_end"),
+        Index(None, "account", "time_end"),
+        Index(None, "state", "time_end"),
+        Index(None, "exit_code", "exit_signal"),
+        Index(None, "derived_exit_code", "derived_exit_signal"),
+    )
+
+
+class Step(Base):
+    """One step of a job: ``batch``, ``extern``, ``interactive``, ``TBD`` or a numbered srun step.
+
+    ``step_id`` uses slurmdbd's signed encoding (batch -5, extern -4, TBD -3, interactive -6).
+    """
+
+    __tablename__ = "step"
+
+    id: Mapped[int] = mapped_column(PrimaryKey, primary_key=True, autoincrement=True)
+    job_pk: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    step_id: Mapped[int] = mapped_column(BigInteger)
+    step_het_component: Mapped[int | None] = mapped_column(Integer)
+    step_name: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(32))
+    kill_requid: Mapped[int | None] = mapped_column(BigInteger)
+    exit_code: Mapped[int | None] = mapped_column(SmallInteger)
+    exit_signal: Mapped[int | None] = mapped_column(SmallInteger)
+
+    nodelist: Mapped[str | None] = mapped_column(Text)
+    nnodes: Mapped[int] = mapped_column(Integer, default=0)
+    ntasks: Mapped[int] = mapped_column(Integer, default=0)
+    ncpus: Mapped[int] = mapped_column(Integer, default=0)
+    alloc_tres: Mapped[str | None] = mapped_column(Text)
+
+    time_start: Mapped[int | None] = mapped_column(BigInteger)
+    time_end: Mapped[int | None] = mapped_column(BigInteger)
+    time_suspended: Mapped[int] = mapped_column(BigInteger, default=0)
+    user_cpu_usec: Mapped[int | None] = mapped_column(BigInteger)
+    system_cpu_usec: Mapped[int | None] = mapped_column(BigInteger)
+    total_cpu_usec: Mapped[int | None] = mapped_column(BigInteger)
+    #: Bytes.
+    max_rss: Mapped[int | None] = mapped_column(BigInteger)
+
+    job: Mapped[Job] = relationship(back_populates="steps", lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("job_pk", "step_id", "step_het_component"),
+        Index(None, "exit_code", "exit_signal"),
+    )
+

@@ -1,0 +1,148 @@
+"""Shared fixtures: real databases (SQLite files, PostgreSQL and MariaDB servers), golden data.
+
+Server-backed tests create their own database for the session and drop it afterwards. Where
+no server answers they skip with the reason, except under CI (``CI=true``), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from jobacct import migrate
+from jobacct.config import make_engine
+
+GOLDEN = Path(__file__).parent / "golden"
+
+SERVER_ADMIN_URLS = {
+    "postgresql": os.environ.get(
+        "JOBACCT_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    ),
+    "mariadb": os.environ.get(
+        "JOBACCT_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql"
+    ),
+}
+BACKENDS = ["sqlite", "postgresql", "mariadb"]
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test runs with TZ=UTC, the golden corpus's clock (golden/README.md)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _server_database(kind: str) -> Iterator[str]:
+    admin_url = SERVER_ADMIN_URLS[kind]
+    name = f"jobacct_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    except OperationalError as exc:
+        admin.dispose()
+        reason = f"{kind} server not reachable at {admin_url}: {str(exc.orig).strip()[:120]}"
+        if _in_ci():
+            pytest.fail(reason + " (CI=true: server tests must run)")
+        pytest.skip(reason)
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            if kind == "postgresql":
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            else:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty database per backend for the whole session (SQLite: a file)."""
+    kind = request.param
+    if kind == "sqlite":
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "session.sqlite")
+        return
+    yield from _server_database(kind)
+
+
+@pytest.fixture
+def store_url(backend_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database at head with no records, on each backend."""
+    if backend_url.startswith("sqlite"):
+        url = "sqlite:///" + str(tmp_path / "jobacct.sqlite")
+        engine = make_engine(url, create=True)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    engine = make_engine(backend_url)
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM step"))
+        conn.execute(text("DELETE FROM job"))
+    engine.dispose()
+    yield backend_url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite file at head with no records."""
+    url = "sqlite:///" + str(tmp_path / "jobacct.sqlite")
+    engine = make_engine(url, create=True)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def golden_stdout(path: Path) -> str:
+    """The ``--- stdout`` section of a golden case or sacct view file."""
+    return parse_case(path)[0]["stdout"]
+
+
+def parse_case(path: Path) -> list[dict[str, str]]:
+    """The commands of a golden file: command, user, time, stdout, stderr, exit status."""
+    entries: list[dict[str, str]] = []
+    current: dict[str, str] | None = None
+    section = None
+    for line in path.read_text().splitlines(keepends=True):
+        if line.startswith("$ ") and (current is None or section == "done"):
+            current = {"command": line[2:].rstrip("\n"), "stdout": "", "stderr": ""}
+            entries.append(current)
+            section = None
+        elif current is None:
+            continue
+        elif line.startswith("# as ") and section is None:
+            user, _, when = line[5:].strip().partition(" at ")
+            current["user"], current["time"] = user, when
+        elif line.rstrip("\n") == "--- stdout":
+            section = "stdout"
+        elif line.rstrip("\n") == "--- stderr":
+            section = "stderr"
+        elif line.startswith("--- exit status: "):
+            current["status"] = line.split(":", 1)[1].strip()
+            section = "done"
+        elif section in ("stdout", "stderr"):
+            current[section] += line
+    return entries
+
+
+@pytest.fixture(scope="session")
+def golden_all_lines() -> list[str]:
+    """The golden store: ``sacct -a --parsable2 --format=ALL`` of the real Slurm 22.05."""
+    return golden_stdout(GOLDEN / "sacct" / "03_parsable2_ALL.txt").splitlines()
