@@ -134,8 +134,8 @@ class _JobRecord:
     time_submit: int
     values: dict[str, Any]
     state: tuple[str, int | None] | None
-    exit_code: ExitCode | None | bool  # False: not in the file
-    derived: ExitCode | None | bool
+    exit_code: ExitCode | bool | None  # False: not in the file
+    derived: ExitCode | bool | None
     steps: list[_StepRecord] = field(default_factory=list)
 
 
@@ -192,9 +192,7 @@ def parse_sacct_output(
                 continue
             cells = cells[:-1]
         if len(cells) != len(header):
-            errors.append(
-                f"{source}:{number}: {len(cells)} fields, the header has {len(header)}"
-            )
+            errors.append(f"{source}:{number}: {len(cells)} fields, the header has {len(header)}")
             continue
         try:
             record = _read_row(dict(zip(header, cells)), number, default_cluster)
@@ -315,9 +313,10 @@ def import_sacct(
         values = dict(rec.values)
         if rec.exit_code is not False:
             values.update(_exit_columns(rec.exit_code))  # type: ignore[arg-type]
-        if "uid" not in values and store.find_job(
-            session, rec.cluster, rec.job_id_raw, rec.time_submit
-        ) is None:
+        if (
+            "uid" not in values
+            and store.find_job(session, rec.cluster, rec.job_id_raw, rec.time_submit) is None
+        ):
             raise ImportFormatError(f"{source}:{rec.line}: a new job record needs the UID field")
         job, changed = store.upsert_job(
             session, rec.cluster, rec.job_id_raw, rec.time_submit, values, _JOB_DEFAULTS
@@ -334,16 +333,16 @@ def import_sacct(
             result.jobs_changed += 1
     for step in orphans:
         start = step.values.get("time_start")
-        job = store.newest_job(session, default_cluster, step.job_id_raw, start)
-        if job is None:
-            job = store.newest_job(session, None, step.job_id_raw, start)
-        if job is None:
+        owner = store.newest_job(session, default_cluster, step.job_id_raw, start)
+        if owner is None:
+            owner = store.newest_job(session, None, step.job_id_raw, start)
+        if owner is None:
             raise ImportFormatError(
                 f"{source}:{step.line}: step of job {step.job_id_raw}, which is in neither"
                 " the file nor the store"
             )
-        if _store_steps(session, job, [step], result):
-            store.refresh_derived(session, job)
+        if _store_steps(session, owner, [step], result):
+            store.refresh_derived(session, owner)
     return result
 
 
@@ -355,14 +354,7 @@ _STEP_DEFAULTS = {"state": "PENDING"}
 def _store_steps(
     session: Session, job: Any, steps: list[_StepRecord], result: ImportResult
 ) -> bool:
-    changed_counted = False
-    for step in steps:
-        _, changed = store.upsert_step(
-            session, job, step.step_id, step.step_het_component, step.values, _STEP_DEFAULTS
-        )
-        result.steps_seen += 1
-        if changed:
-            result.steps_changed += 1
-            if store.counts_for_derived(step.step_id):
-                changed_counted = True
-    return changed_counted
+    seen, changed, counted = store.store_steps(session, job, steps, _STEP_DEFAULTS)
+    result.steps_seen += seen
+    result.steps_changed += changed
+    return counted

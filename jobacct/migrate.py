@@ -69,7 +69,9 @@ def check_at_head(engine: Engine) -> None:
         raise SchemaOutdatedError(
             "database has no jobacct schema: run 'jobacct db init' (or 'jobacct db upgrade')"
         )
-    known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    known = {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
     if current not in known:
         raise SchemaOutdatedError(
             f"database schema {current} is newer than this jobacct (head {head}): upgrade jobacct"

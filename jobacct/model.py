@@ -184,4 +184,3 @@ class Step(Base):
         UniqueConstraint("job_pk", "step_id", "step_het_component"),
         Index(None, "exit_code", "exit_signal"),
     )
-

@@ -216,7 +216,9 @@ def select_lines(f: JobFilter, w: Window) -> Select[Any]:
     return _order(stmt).order_by(Step.step_id, Step.step_het_component)
 
 
-def _selected_steps(job_row: Any, selectors: Sequence[JobSelector]) -> set[tuple[int, int | None]] | None:
+def _selected_steps(
+    job_row: Any, selectors: Sequence[JobSelector]
+) -> set[tuple[int, int | None]] | None:
     """Which steps of a job the ``-j`` list names; None means the whole job is shown."""
     named: set[tuple[int, int | None]] = set()
     for sel in selectors:

@@ -7,7 +7,7 @@ transaction, so a command's writes commit together or not at all.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -114,6 +114,38 @@ def upsert_step(
     return step, _assign(step, values)
 
 
+class StepValues(Protocol):
+    """What :func:`store_steps` needs of a parsed step record."""
+
+    step_id: int
+    step_het_component: int | None
+    values: dict[str, Any]
+
+
+def store_steps(
+    session: Session,
+    job: Job,
+    steps: Iterable[StepValues],
+    defaults: Mapping[str, Any] | None = None,
+) -> tuple[int, int, bool]:
+    """Upsert parsed step records of ``job``.
+
+    Returns (steps seen, steps inserted or changed, whether a step that counts toward
+    DerivedExitCode changed).
+    """
+    seen = changed_count = 0
+    counted = False
+    for step in steps:
+        _, changed = upsert_step(
+            session, job, step.step_id, step.step_het_component, step.values, defaults
+        )
+        seen += 1
+        if changed:
+            changed_count += 1
+            counted = counted or counts_for_derived(step.step_id)
+    return seen, changed_count, counted
+
+
 def _assign(obj: Job | Step, values: Mapping[str, Any]) -> bool:
     changed = False
     for key, value in values.items():
@@ -159,9 +191,7 @@ def set_derived_from_record(session: Session, job: Job, value: ExitCode) -> None
     job.derived_annotated = bool(steps) and computed_derived(steps) != value
 
 
-def annotate(
-    session: Session, job: Job, derived: ExitCode | None, comment: str | None
-) -> None:
+def annotate(session: Session, job: Job, derived: ExitCode | None, comment: str | None) -> None:
     """Set the user's DerivedExitCode and/or Comment of one job (sjobexitmod -e / -r).
 
     Only these two fields change; the user's DerivedExitCode is kept from then on, whatever

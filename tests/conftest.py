@@ -72,7 +72,9 @@ def _server_database(kind: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def backend_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def backend_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """An empty database per backend for the whole session (SQLite: a file)."""
     kind = request.param
     if kind == "sqlite":

@@ -10,7 +10,6 @@ from __future__ import annotations
 import calendar
 import shlex
 import time
-from pathlib import Path
 
 import pytest
 
@@ -45,8 +44,12 @@ EXACT = [
     "19_array_view.txt",
 ]
 #: Views that are errors in sacct: jobacct must fail too, with nothing on stdout.
-ERRORS = ["04_P_long_requested.txt", "11e_s_bogus.txt", "12d_end_before_start.txt",
-          "13d_bad_step.txt"]
+ERRORS = [
+    "04_P_long_requested.txt",
+    "11e_s_bogus.txt",
+    "12d_end_before_start.txt",
+    "13d_bad_step.txt",
+]
 
 USERS = {"root": 0, "alice": 1001}
 
@@ -56,7 +59,11 @@ def _epoch(stamp: str) -> int:
 
 
 def run_recorded(
-    command: str, user: str, when: str, url: str, monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    user: str,
+    when: str,
+    url: str,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> tuple[int, str, str]:
     """Run a recorded ``sacct`` command line as ``jobacct sacct`` at its clock and user."""
@@ -79,11 +86,23 @@ def golden_store(tmp_path_factory: pytest.TempPathFactory, golden_all_lines: lis
     from jobacct import migrate
     from jobacct.config import make_engine
     from jobacct.importer import import_sacct
+    from jobacct.slurmdbd_import import import_slurmdbd, read_mysql_tsv
 
     url = "sqlite:///" + str(tmp_path_factory.mktemp("golden") / "golden.sqlite")
     engine = make_engine(url, create=True)
     migrate.upgrade(engine)
+    users = {0: "root", 1001: "alice"}
     with Session(engine) as session, session.begin():
+        # sacct's listings hide jobs cancelled while pending (never eligible); slurmdbd's own
+        # tables hold them, so the store takes both, as the sample database does.
+        import_slurmdbd(
+            session,
+            read_mysql_tsv(GOLDEN / "db" / "golden_job_table.tsv"),
+            read_mysql_tsv(GOLDEN / "db" / "golden_step_table.tsv"),
+            "golden",
+            users,
+            users,
+        )
         import_sacct(session, golden_all_lines, "golden")
     engine.dispose()
     return url
@@ -91,7 +110,9 @@ def golden_store(tmp_path_factory: pytest.TempPathFactory, golden_all_lines: lis
 
 @pytest.mark.parametrize("name", EXACT)
 def test_sacct_view_is_byte_identical(
-    name: str, golden_store: str, monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    golden_store: str,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     for entry in parse_case(GOLDEN / "sacct" / name):
@@ -104,7 +125,9 @@ def test_sacct_view_is_byte_identical(
 
 @pytest.mark.parametrize("name", ERRORS)
 def test_sacct_error_views_fail_cleanly(
-    name: str, golden_store: str, monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    golden_store: str,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     (entry,) = parse_case(GOLDEN / "sacct" / name)

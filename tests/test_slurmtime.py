@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jobacct.slurmtime import (
     DATE_NONE,

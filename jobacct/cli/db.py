@@ -8,6 +8,7 @@ import typer
 
 from jobacct import migrate
 from jobacct.cli.context import AppContext
+from jobacct.config import enable_wal
 
 app = typer.Typer(help="Create, migrate and inspect the database.", no_args_is_help=True)
 
@@ -21,6 +22,7 @@ def init(ctx: typer.Context) -> None:
     app_ctx: AppContext = ctx.obj
     engine = app_ctx.engine(create=True, check_schema=False)
     try:
+        enable_wal(engine)
         migrate.upgrade(engine)
         typer.echo(f"database at {migrate.current_revision(engine)} (head)")
     finally:

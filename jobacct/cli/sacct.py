@@ -11,6 +11,7 @@ import typer
 
 from jobacct import caller
 from jobacct.cli.context import AppContext
+from jobacct.cli.output import write_lines
 from jobacct.errors import UsageError
 from jobacct.fields import DEFAULT_FORMAT, FIELDS, Column, Ctx, FieldError, resolve_format
 from jobacct.jobid import JobIdError, parse_selectors
@@ -79,24 +80,67 @@ def build_filter(
 
 def sacct(
     ctx: typer.Context,
-    jobs: Annotated[str | None, typer.Option("--jobs", "-j", help="Job ids: 123, 123.batch, 123_4, 123+1 (comma list).")] = None,
-    users: Annotated[str | None, typer.Option("--user", "--uid", "-u", help="Users (names or uids, comma list); -1 for all.")] = None,
-    accounts: Annotated[str | None, typer.Option("--accounts", "-A", help="Accounts (comma list).")] = None,
-    clusters: Annotated[str | None, typer.Option("--clusters", "-M", help="Clusters (comma list); default: all in the store.")] = None,
+    jobs: Annotated[
+        str | None,
+        typer.Option("--jobs", "-j", help="Job ids: 123, 123.batch, 123_4, 123+1 (comma list)."),
+    ] = None,
+    users: Annotated[
+        str | None,
+        typer.Option(
+            "--user", "--uid", "-u", help="Users (names or uids, comma list); -1 for all."
+        ),
+    ] = None,
+    accounts: Annotated[
+        str | None, typer.Option("--accounts", "-A", help="Accounts (comma list).")
+    ] = None,
+    clusters: Annotated[
+        str | None,
+        typer.Option("--clusters", "-M", help="Clusters (comma list); default: all in the store."),
+    ] = None,
     names: Annotated[str | None, typer.Option("--name", help="Job names (comma list).")] = None,
-    states: Annotated[str | None, typer.Option("--state", "-s", help="States, long or short names: CD,F,CA,TO,OOM,...")] = None,
-    start: Annotated[str | None, typer.Option("--starttime", "-S", help="Window start, Slurm time syntax (now-1days, 2026-11-22T10:00).")] = None,
-    end: Annotated[str | None, typer.Option("--endtime", "-E", help="Window end, Slurm time syntax.")] = None,
+    states: Annotated[
+        str | None,
+        typer.Option("--state", "-s", help="States, long or short names: CD,F,CA,TO,OOM,..."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--starttime",
+            "-S",
+            help="Window start, Slurm time syntax (now-1days, 2026-11-22T10:00).",
+        ),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--endtime", "-E", help="Window end, Slurm time syntax.")
+    ] = None,
     all_users: Annotated[bool, typer.Option("--allusers", "-a", help="All users' jobs.")] = False,
-    allocations: Annotated[bool, typer.Option("--allocations", "-X", help="Job lines only, no steps.")] = False,
-    duplicates: Annotated[bool, typer.Option("--duplicates", "-D", help="Every record of a job id (requeues).")] = False,
-    fmt: Annotated[list[str] | None, typer.Option("--format", "--fields", "-o", help="Fields, with optional %WIDTH (%-WIDTH left-aligns).")] = None,
-    brief: Annotated[bool, typer.Option("--brief", "-b", help="JobID, State, ExitCode only.")] = False,
+    allocations: Annotated[
+        bool, typer.Option("--allocations", "-X", help="Job lines only, no steps.")
+    ] = False,
+    duplicates: Annotated[
+        bool, typer.Option("--duplicates", "-D", help="Every record of a job id (requeues).")
+    ] = False,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format", "--fields", "-o", help="Fields, with optional %WIDTH (%-WIDTH left-aligns)."
+        ),
+    ] = None,
+    brief: Annotated[
+        bool, typer.Option("--brief", "-b", help="JobID, State, ExitCode only.")
+    ] = False,
     noheader: Annotated[bool, typer.Option("--noheader", "-n", help="No header lines.")] = False,
-    parsable: Annotated[bool, typer.Option("--parsable", "-p", help="'|'-separated, with a trailing '|'.")] = False,
-    parsable2: Annotated[bool, typer.Option("--parsable2", "-P", help="'|'-separated, no trailing '|'.")] = False,
+    parsable: Annotated[
+        bool, typer.Option("--parsable", "-p", help="'|'-separated, with a trailing '|'.")
+    ] = False,
+    parsable2: Annotated[
+        bool, typer.Option("--parsable2", "-P", help="'|'-separated, no trailing '|'.")
+    ] = False,
     delimiter: Annotated[str, typer.Option("--delimiter", help="Delimiter for -p/-P.")] = "|",
-    helpformat: Annotated[bool, typer.Option("--helpformat", "--help-fields", "-e", help="List the field names and exit.")] = False,
+    helpformat: Annotated[
+        bool,
+        typer.Option("--helpformat", "--help-fields", "-e", help="List the field names and exit."),
+    ] = False,
 ) -> None:
     """Query job records as sacct(1) does, in its formats, byte for byte.
 
@@ -117,9 +161,19 @@ def sacct(
     except FieldError as exc:
         raise UsageError(str(exc)) from exc
     f = build_filter(
-        jobs=jobs, users=users, accounts=accounts, clusters=clusters, names=names,
-        states=states, start=start, end=end, all_users=all_users, allocations=allocations,
-        duplicates=duplicates, caller_uid=caller.caller_uid(), now=now,
+        jobs=jobs,
+        users=users,
+        accounts=accounts,
+        clusters=clusters,
+        names=names,
+        states=states,
+        start=start,
+        end=end,
+        all_users=all_users,
+        allocations=allocations,
+        duplicates=duplicates,
+        caller_uid=caller.caller_uid(),
+        now=now,
     )
     try:
         window = default_window(f, now, parse_time("today", now))
@@ -132,15 +186,18 @@ def sacct(
     render_ctx = Ctx(now=now, time_format=os.environ.get("SLURM_TIME_FORMAT"))
     mode = "P" if parsable2 else "p" if parsable else None
     engine = app_ctx.engine()
-    out = sys.stdout
     try:
         with engine.connect() as conn:
-            for line in render_lines(
-                iter_lines(conn, f, window), columns, render_ctx,
-                parsable=mode, delimiter=delimiter, header=not noheader,
-            ):
-                out.write(line + "\n")
-        out.flush()
+            write_lines(
+                render_lines(
+                    iter_lines(conn, f, window),
+                    columns,
+                    render_ctx,
+                    parsable=mode,
+                    delimiter=delimiter,
+                    header=not noheader,
+                )
+            )
     finally:
         engine.dispose()
 

@@ -13,9 +13,9 @@ from typing import Annotated
 
 import typer
 
-from jobacct import store
-from jobacct import caller
+from jobacct import caller, store
 from jobacct.cli.context import AppContext
+from jobacct.cli.output import write_lines
 from jobacct.errors import JobAcctError, JobNotFoundError, UsageError
 from jobacct.exitcode import ExitCode, ExitCodeError
 from jobacct.fields import SJOBEXITMOD_FORMAT, Ctx, resolve_format
@@ -31,10 +31,14 @@ class AccessDeniedError(JobAcctError):
 def sjobexitmod(
     ctx: typer.Context,
     job_id: Annotated[str, typer.Argument(metavar="JOBID", help="The job (123, 123_4, 123+1).")],
-    exit_code: Annotated[str | None, typer.Option("-e", help="New DerivedExitCode: CODE or CODE:SIGNAL.")] = None,
+    exit_code: Annotated[
+        str | None, typer.Option("-e", help="New DerivedExitCode: CODE or CODE:SIGNAL.")
+    ] = None,
     reason: Annotated[str | None, typer.Option("-r", help="New Comment (the reason).")] = None,
     cluster: Annotated[str | None, typer.Option("-c", help="Cluster of the job.")] = None,
-    listing: Annotated[bool, typer.Option("-l", help="List the job's exit codes and comment.")] = False,
+    listing: Annotated[
+        bool, typer.Option("-l", help="List the job's exit codes and comment.")
+    ] = False,
 ) -> None:
     """Record why a job really failed (or succeeded): DerivedExitCode and Comment.
 
@@ -90,11 +94,12 @@ def _list(app_ctx: AppContext, job_id: str, cluster: str | None) -> None:
     engine = app_ctx.engine()
     try:
         with engine.connect() as conn:
-            for line in render_lines(
-                iter_lines(conn, f, Window(0, now + 1)),
-                resolve_format(SJOBEXITMOD_FORMAT),
-                Ctx(now=now, time_format=os.environ.get("SLURM_TIME_FORMAT")),
-            ):
-                sys.stdout.write(line + "\n")
+            write_lines(
+                render_lines(
+                    iter_lines(conn, f, Window(0, now + 1)),
+                    resolve_format(SJOBEXITMOD_FORMAT),
+                    Ctx(now=now, time_format=os.environ.get("SLURM_TIME_FORMAT")),
+                )
+            )
     finally:
         engine.dispose()

@@ -1,0 +1,967 @@
+"""Loading slurmdbd's own tables (``<cluster>_job_table``, ``<cluster>_step_table``).
+
+The input is what ``mysql -B -e 'SELECT * FROM golden_job_table'`` prints: tab-separated,
+a header line, ``NULL`` for SQL NULL, and ``\\t \\n \\\\ \\0`` escaped (:func:`read_mysql_tsv`).
+:func:`import_slurmdbd` turns the raw rows into jobacct records the way Slurm 22.05's sacct
+reads and prints them (golden/README.md "How exit codes are stored", slurm-semantics.md §1.1,
+§1.6, §5.1, §5.3, §5.4):
+
+* exit codes are raw wait(2) statuses; a step's ``-2`` (NO_VAL written signed) is no exit
+  code at all; a job's NO_VAL ``derived_ec`` prints ``0:0``;
+* state numbers become names, with the flags slurmdbd stores (REQUEUED, RESIZING, REVOKED);
+* 0 times become NULL (except Submit), 0 / NO_VAL array and het ids become NULL;
+* ``state_reason_prev`` becomes its string by **Slurm 22.05's numbering** of
+  ``enum job_state_reason`` (numbers differ between releases);
+* TRES id strings (``1=1,2=16000,4=1,5=1``) become sacct's text
+  (``billing=1,cpu=1,mem=16000M,node=1``);
+* the job's CPU times are the sums over its finished steps, as slurmdbd reports them.
+
+Records are keyed by (cluster, ``id_job``, ``time_submit``) like slurmdbd's unique index, so a
+second import of the same dump changes nothing. Every row is read and checked before anything
+is written: a dump with a bad row writes nothing. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from jobacct import store
+from jobacct.errors import ImportFormatError
+from jobacct.exitcode import ZERO, ExitCode
+from jobacct.importer import ImportResult
+from jobacct.model import Job
+from jobacct.units import format_size
+
+__all__ = [
+    "JOB_STATE_FLAGS",
+    "JOB_STATE_NAMES",
+    "REASONS_2205",
+    "TRES_NAMES",
+    "SlurmdbdImportResult",
+    "format_tres",
+    "import_slurmdbd",
+    "job_flags_text",
+    "read_mysql_tsv",
+    "reason_text",
+    "state_name",
+    "tres_count",
+]
+
+NO_VAL = 0xFFFFFFFE
+INFINITE = 0xFFFFFFFF
+NO_VAL64 = 0xFFFFFFFFFFFFFFFE
+INFINITE64 = 0xFFFFFFFFFFFFFFFF
+#: ``MEM_PER_CPU``: the flag bit slurmctld sets in ``mem_req`` for ``--mem-per-cpu``.
+MEM_PER_CPU = 0x8000000000000000
+#: Most errors listed in one ImportFormatError message.
+_MAX_SHOWN = 50
+
+# ---------------------------------------------------------------- mysql -B dumps
+
+_UNESCAPE = {"t": "\t", "n": "\n", "\\": "\\", "0": "\0"}
+
+
+def _unescape(cell: str) -> str:
+    if "\\" not in cell:
+        return cell
+    out: list[str] = []
+    i = 0
+    while i < len(cell):
+        ch = cell[i]
+        if ch == "\\" and i + 1 < len(cell) and cell[i + 1] in _UNESCAPE:
+            out.append(_UNESCAPE[cell[i + 1]])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def read_mysql_tsv(path: str | Path) -> list[dict[str, str | None]]:
+    """Read a ``mysql -B`` (batch mode) dump: one dict per row, keyed by the header's names.
+
+    Cells are tab separated; a cell that is exactly ``NULL`` is SQL NULL (``None``); mysql's
+    batch escapes ``\\t``, ``\\n``, ``\\\\`` and ``\\0`` are undone (any other backslash is kept).
+    Row *k* of the result is on line *k* + 2 of the file (the header is line 1).
+
+    Raises:
+        ImportFormatError: no header, a duplicated column name, or rows whose number of
+            cells differs from the header's; every such line is listed.
+        OSError, UnicodeDecodeError: the file cannot be read as UTF-8.
+    """
+    source = str(path)
+    text = Path(path).read_text(encoding="utf-8")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines or not lines[0].strip():
+        raise ImportFormatError(f"{source}: no header line (expected a mysql -B dump)")
+    header = [_unescape(name) for name in lines[0].rstrip("\r").split("\t")]
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise ImportFormatError(f"{source}:1: column '{name}' appears twice in the header")
+        seen.add(name)
+    rows: list[dict[str, str | None]] = []
+    errors: list[str] = []
+    for number, line in enumerate(lines[1:], start=2):
+        cells = line.split("\t")
+        if len(cells) != len(header):
+            errors.append(f"{source}:{number}: {len(cells)} fields, the header has {len(header)}")
+            continue
+        pairs = zip(header, cells, strict=True)
+        rows.append({name: None if cell == "NULL" else _unescape(cell) for name, cell in pairs})
+    if errors:
+        _raise(source, errors)
+    return rows
+
+
+def _raise(source: str, errors: list[str]) -> None:
+    shown = "\n".join("  " + e for e in errors[:_MAX_SHOWN])
+    more = f"\n  (and {len(errors) - _MAX_SHOWN} more)" if len(errors) > _MAX_SHOWN else ""
+    raise ImportFormatError(
+        f"{source}: {len(errors)} unreadable rows; nothing was imported\n{shown}{more}"
+    )
+
+
+# ---------------------------------------------------------------- Slurm 22.05 value tables
+
+#: ``enum job_states`` base values (§5.1).
+JOB_STATE_NAMES: tuple[str, ...] = (
+    "PENDING",
+    "RUNNING",
+    "SUSPENDED",
+    "COMPLETED",
+    "CANCELLED",
+    "FAILED",
+    "TIMEOUT",
+    "NODE_FAIL",
+    "PREEMPTED",
+    "BOOT_FAIL",
+    "DEADLINE",
+    "OUT_OF_MEMORY",
+)
+#: The state flags slurmdbd stores in a job's ``state``, in ``job_state_string``'s checking
+#: order; the flag's name is printed instead of the base state (§5.1).
+JOB_STATE_FLAGS: tuple[tuple[int, str], ...] = (
+    (1 << 13, "RESIZING"),
+    (1 << 10, "REQUEUED"),
+    (1 << 19, "REVOKED"),
+)
+_JOB_STATE_BASE = 0xFF
+
+#: ``state_reason_prev`` numbers of Slurm **22.05** (``enum job_state_reason`` in
+#: ``slurm/slurm.h``) with the strings sacct prints for them (``job_state_reason_string``).
+#: The enum is append-only within a release series but numbers differ between releases, so
+#: this table is only right for dumps of a 22.05 slurmdbd. 34 is ``DEFUNCT_WAIT_34`` (no
+#: string); 199 and 200 are the last values, which a 22.05 controller may never write.
+#: ``WAIT_QOS_MAX_BB_MINS_PER_JOB`` prints ``AssocMaxBBMinutesPerJob``: Slurm's own string.
+_REASON_LINES = """
+0 WAIT_NO_REASON None
+1 WAIT_PRIORITY Priority
+2 WAIT_DEPENDENCY Dependency
+3 WAIT_RESOURCES Resources
+4 WAIT_PART_NODE_LIMIT PartitionNodeLimit
+5 WAIT_PART_TIME_LIMIT PartitionTimeLimit
+6 WAIT_PART_DOWN PartitionDown
+7 WAIT_PART_INACTIVE PartitionInactive
+8 WAIT_HELD JobHeldAdmin
+9 WAIT_TIME BeginTime
+10 WAIT_LICENSES Licenses
+11 WAIT_ASSOC_JOB_LIMIT AssociationJobLimit
+12 WAIT_ASSOC_RESOURCE_LIMIT AssociationResourceLimit
+13 WAIT_ASSOC_TIME_LIMIT AssociationTimeLimit
+14 WAIT_RESERVATION Reservation
+15 WAIT_NODE_NOT_AVAIL ReqNodeNotAvail
+16 WAIT_HELD_USER JobHeldUser
+17 WAIT_FRONT_END FrontEndDown
+18 FAIL_DEFER SchedDefer
+19 FAIL_DOWN_PARTITION PartitionDown
+20 FAIL_DOWN_NODE NodeDown
+21 FAIL_BAD_CONSTRAINTS BadConstraints
+22 FAIL_SYSTEM SystemFailure
+23 FAIL_LAUNCH JobLaunchFailure
+24 FAIL_EXIT_CODE NonZeroExitCode
+25 FAIL_TIMEOUT TimeLimit
+26 FAIL_INACTIVE_LIMIT InactiveLimit
+27 FAIL_ACCOUNT InvalidAccount
+28 FAIL_QOS InvalidQOS
+29 WAIT_QOS_THRES QOSUsageThreshold
+30 WAIT_QOS_JOB_LIMIT QOSJobLimit
+31 WAIT_QOS_RESOURCE_LIMIT QOSResourceLimit
+32 WAIT_QOS_TIME_LIMIT QOSTimeLimit
+33 FAIL_SIGNAL RaisedSignal
+35 WAIT_CLEANING Cleaning
+36 WAIT_PROLOG Prolog
+37 WAIT_QOS QOSNotAllowed
+38 WAIT_ACCOUNT AccountNotAllowed
+39 WAIT_DEP_INVALID DependencyNeverSatisfied
+40 WAIT_QOS_GRP_CPU QOSGrpCpuLimit
+41 WAIT_QOS_GRP_CPU_MIN QOSGrpCPUMinutesLimit
+42 WAIT_QOS_GRP_CPU_RUN_MIN QOSGrpCPURunMinutesLimit
+43 WAIT_QOS_GRP_JOB QOSGrpJobsLimit
+44 WAIT_QOS_GRP_MEM QOSGrpMemLimit
+45 WAIT_QOS_GRP_NODE QOSGrpNodeLimit
+46 WAIT_QOS_GRP_SUB_JOB QOSGrpSubmitJobsLimit
+47 WAIT_QOS_GRP_WALL QOSGrpWallLimit
+48 WAIT_QOS_MAX_CPU_PER_JOB QOSMaxCpuPerJobLimit
+49 WAIT_QOS_MAX_CPU_MINS_PER_JOB QOSMaxCpuMinutesPerJobLimit
+50 WAIT_QOS_MAX_NODE_PER_JOB QOSMaxNodePerJobLimit
+51 WAIT_QOS_MAX_WALL_PER_JOB QOSMaxWallDurationPerJobLimit
+52 WAIT_QOS_MAX_CPU_PER_USER QOSMaxCpuPerUserLimit
+53 WAIT_QOS_MAX_JOB_PER_USER QOSMaxJobsPerUserLimit
+54 WAIT_QOS_MAX_NODE_PER_USER QOSMaxNodePerUserLimit
+55 WAIT_QOS_MAX_SUB_JOB QOSMaxSubmitJobPerUserLimit
+56 WAIT_QOS_MIN_CPU QOSMinCpuNotSatisfied
+57 WAIT_ASSOC_GRP_CPU AssocGrpCpuLimit
+58 WAIT_ASSOC_GRP_CPU_MIN AssocGrpCPUMinutesLimit
+59 WAIT_ASSOC_GRP_CPU_RUN_MIN AssocGrpCPURunMinutesLimit
+60 WAIT_ASSOC_GRP_JOB AssocGrpJobsLimit
+61 WAIT_ASSOC_GRP_MEM AssocGrpMemLimit
+62 WAIT_ASSOC_GRP_NODE AssocGrpNodeLimit
+63 WAIT_ASSOC_GRP_SUB_JOB AssocGrpSubmitJobsLimit
+64 WAIT_ASSOC_GRP_WALL AssocGrpWallLimit
+65 WAIT_ASSOC_MAX_JOBS AssocMaxJobsLimit
+66 WAIT_ASSOC_MAX_CPU_PER_JOB AssocMaxCpuPerJobLimit
+67 WAIT_ASSOC_MAX_CPU_MINS_PER_JOB AssocMaxCpuMinutesPerJobLimit
+68 WAIT_ASSOC_MAX_NODE_PER_JOB AssocMaxNodePerJobLimit
+69 WAIT_ASSOC_MAX_WALL_PER_JOB AssocMaxWallDurationPerJobLimit
+70 WAIT_ASSOC_MAX_SUB_JOB AssocMaxSubmitJobLimit
+71 WAIT_MAX_REQUEUE JobHoldMaxRequeue
+72 WAIT_ARRAY_TASK_LIMIT JobArrayTaskLimit
+73 WAIT_BURST_BUFFER_RESOURCE BurstBufferResources
+74 WAIT_BURST_BUFFER_STAGING BurstBufferStageIn
+75 FAIL_BURST_BUFFER_OP BurstBufferOperation
+76 WAIT_POWER_NOT_AVAIL PowerNotAvail
+77 WAIT_POWER_RESERVED PowerReserved
+78 WAIT_ASSOC_GRP_UNK AssocGrpUnknown
+79 WAIT_ASSOC_GRP_UNK_MIN AssocGrpUnknownMinutes
+80 WAIT_ASSOC_GRP_UNK_RUN_MIN AssocGrpUnknownRunMinutes
+81 WAIT_ASSOC_MAX_UNK_PER_JOB AssocMaxUnknownPerJob
+82 WAIT_ASSOC_MAX_UNK_PER_NODE AssocMaxUnknownPerNode
+83 WAIT_ASSOC_MAX_UNK_MINS_PER_JOB AssocMaxUnknownMinutesPerJob
+84 WAIT_ASSOC_MAX_CPU_PER_NODE AssocMaxCpuPerNode
+85 WAIT_ASSOC_GRP_MEM_MIN AssocGrpMemMinutes
+86 WAIT_ASSOC_GRP_MEM_RUN_MIN AssocGrpMemRunMinutes
+87 WAIT_ASSOC_MAX_MEM_PER_JOB AssocMaxMemPerJob
+88 WAIT_ASSOC_MAX_MEM_PER_NODE AssocMaxMemPerNode
+89 WAIT_ASSOC_MAX_MEM_MINS_PER_JOB AssocMaxMemMinutesPerJob
+90 WAIT_ASSOC_GRP_NODE_MIN AssocGrpNodeMinutes
+91 WAIT_ASSOC_GRP_NODE_RUN_MIN AssocGrpNodeRunMinutes
+92 WAIT_ASSOC_MAX_NODE_MINS_PER_JOB AssocMaxNodeMinutesPerJob
+93 WAIT_ASSOC_GRP_ENERGY AssocGrpEnergy
+94 WAIT_ASSOC_GRP_ENERGY_MIN AssocGrpEnergyMinutes
+95 WAIT_ASSOC_GRP_ENERGY_RUN_MIN AssocGrpEnergyRunMinutes
+96 WAIT_ASSOC_MAX_ENERGY_PER_JOB AssocMaxEnergyPerJob
+97 WAIT_ASSOC_MAX_ENERGY_PER_NODE AssocMaxEnergyPerNode
+98 WAIT_ASSOC_MAX_ENERGY_MINS_PER_JOB AssocMaxEnergyMinutesPerJob
+99 WAIT_ASSOC_GRP_GRES AssocGrpGRES
+100 WAIT_ASSOC_GRP_GRES_MIN AssocGrpGRESMinutes
+101 WAIT_ASSOC_GRP_GRES_RUN_MIN AssocGrpGRESRunMinutes
+102 WAIT_ASSOC_MAX_GRES_PER_JOB AssocMaxGRESPerJob
+103 WAIT_ASSOC_MAX_GRES_PER_NODE AssocMaxGRESPerNode
+104 WAIT_ASSOC_MAX_GRES_MINS_PER_JOB AssocMaxGRESMinutesPerJob
+105 WAIT_ASSOC_GRP_LIC AssocGrpLicense
+106 WAIT_ASSOC_GRP_LIC_MIN AssocGrpLicenseMinutes
+107 WAIT_ASSOC_GRP_LIC_RUN_MIN AssocGrpLicenseRunMinutes
+108 WAIT_ASSOC_MAX_LIC_PER_JOB AssocMaxLicensePerJob
+109 WAIT_ASSOC_MAX_LIC_MINS_PER_JOB AssocMaxLicenseMinutesPerJob
+110 WAIT_ASSOC_GRP_BB AssocGrpBB
+111 WAIT_ASSOC_GRP_BB_MIN AssocGrpBBMinutes
+112 WAIT_ASSOC_GRP_BB_RUN_MIN AssocGrpBBRunMinutes
+113 WAIT_ASSOC_MAX_BB_PER_JOB AssocMaxBBPerJob
+114 WAIT_ASSOC_MAX_BB_PER_NODE AssocMaxBBPerNode
+115 WAIT_ASSOC_MAX_BB_MINS_PER_JOB AssocMaxBBMinutesPerJob
+116 WAIT_QOS_GRP_UNK QOSGrpUnknown
+117 WAIT_QOS_GRP_UNK_MIN QOSGrpUnknownMinutes
+118 WAIT_QOS_GRP_UNK_RUN_MIN QOSGrpUnknownRunMinutes
+119 WAIT_QOS_MAX_UNK_PER_JOB QOSMaxUnknownPerJob
+120 WAIT_QOS_MAX_UNK_PER_NODE QOSMaxUnknownPerNode
+121 WAIT_QOS_MAX_UNK_PER_USER QOSMaxUnknownPerUser
+122 WAIT_QOS_MAX_UNK_MINS_PER_JOB QOSMaxUnknownMinutesPerJob
+123 WAIT_QOS_MIN_UNK QOSMinUnknown
+124 WAIT_QOS_MAX_CPU_PER_NODE QOSMaxCpuPerNode
+125 WAIT_QOS_GRP_MEM_MIN QOSGrpMemoryMinutes
+126 WAIT_QOS_GRP_MEM_RUN_MIN QOSGrpMemoryRunMinutes
+127 WAIT_QOS_MAX_MEM_MINS_PER_JOB QOSMaxMemoryMinutesPerJob
+128 WAIT_QOS_MAX_MEM_PER_JOB QOSMaxMemoryPerJob
+129 WAIT_QOS_MAX_MEM_PER_NODE QOSMaxMemoryPerNode
+130 WAIT_QOS_MAX_MEM_PER_USER QOSMaxMemoryPerUser
+131 WAIT_QOS_MIN_MEM QOSMinMemory
+132 WAIT_QOS_GRP_ENERGY QOSGrpEnergy
+133 WAIT_QOS_GRP_ENERGY_MIN QOSGrpEnergyMinutes
+134 WAIT_QOS_GRP_ENERGY_RUN_MIN QOSGrpEnergyRunMinutes
+135 WAIT_QOS_MAX_ENERGY_PER_JOB QOSMaxEnergyPerJob
+136 WAIT_QOS_MAX_ENERGY_PER_NODE QOSMaxEnergyPerNode
+137 WAIT_QOS_MAX_ENERGY_PER_USER QOSMaxEnergyPerUser
+138 WAIT_QOS_MAX_ENERGY_MINS_PER_JOB QOSMaxEnergyMinutesPerJob
+139 WAIT_QOS_MIN_ENERGY QOSMinEnergy
+140 WAIT_QOS_GRP_NODE_MIN QOSGrpNodeMinutes
+141 WAIT_QOS_GRP_NODE_RUN_MIN QOSGrpNodeRunMinutes
+142 WAIT_QOS_MAX_NODE_MINS_PER_JOB QOSMaxNodeMinutesPerJob
+143 WAIT_QOS_MIN_NODE QOSMinNode
+144 WAIT_QOS_GRP_GRES QOSGrpGRES
+145 WAIT_QOS_GRP_GRES_MIN QOSGrpGRESMinutes
+146 WAIT_QOS_GRP_GRES_RUN_MIN QOSGrpGRESRunMinutes
+147 WAIT_QOS_MAX_GRES_PER_JOB QOSMaxGRESPerJob
+148 WAIT_QOS_MAX_GRES_PER_NODE QOSMaxGRESPerNode
+149 WAIT_QOS_MAX_GRES_PER_USER QOSMaxGRESPerUser
+150 WAIT_QOS_MAX_GRES_MINS_PER_JOB QOSMaxGRESMinutesPerJob
+151 WAIT_QOS_MIN_GRES QOSMinGRES
+152 WAIT_QOS_GRP_LIC QOSGrpLicense
+153 WAIT_QOS_GRP_LIC_MIN QOSGrpLicenseMinutes
+154 WAIT_QOS_GRP_LIC_RUN_MIN QOSGrpLicenseRunMinutes
+155 WAIT_QOS_MAX_LIC_PER_JOB QOSMaxLicensePerJob
+156 WAIT_QOS_MAX_LIC_PER_USER QOSMaxLicensePerUser
+157 WAIT_QOS_MAX_LIC_MINS_PER_JOB QOSMaxLicenseMinutesPerJob
+158 WAIT_QOS_MIN_LIC QOSMinLicense
+159 WAIT_QOS_GRP_BB QOSGrpBB
+160 WAIT_QOS_GRP_BB_MIN QOSGrpBBMinutes
+161 WAIT_QOS_GRP_BB_RUN_MIN QOSGrpBBRunMinutes
+162 WAIT_QOS_MAX_BB_PER_JOB QOSMaxBBPerJob
+163 WAIT_QOS_MAX_BB_PER_NODE QOSMaxBBPerNode
+164 WAIT_QOS_MAX_BB_PER_USER QOSMaxBBPerUser
+165 WAIT_QOS_MAX_BB_MINS_PER_JOB AssocMaxBBMinutesPerJob
+166 WAIT_QOS_MIN_BB QOSMinBB
+167 FAIL_DEADLINE DeadLine
+168 WAIT_QOS_MAX_BB_PER_ACCT MaxBBPerAccount
+169 WAIT_QOS_MAX_CPU_PER_ACCT MaxCpuPerAccount
+170 WAIT_QOS_MAX_ENERGY_PER_ACCT MaxEnergyPerAccount
+171 WAIT_QOS_MAX_GRES_PER_ACCT MaxGRESPerAccount
+172 WAIT_QOS_MAX_NODE_PER_ACCT MaxNodePerAccount
+173 WAIT_QOS_MAX_LIC_PER_ACCT MaxLicensePerAccount
+174 WAIT_QOS_MAX_MEM_PER_ACCT MaxMemoryPerAccount
+175 WAIT_QOS_MAX_UNK_PER_ACCT MaxUnknownPerAccount
+176 WAIT_QOS_MAX_JOB_PER_ACCT MaxJobsPerAccount
+177 WAIT_QOS_MAX_SUB_JOB_PER_ACCT MaxSubmitJobsPerAccount
+178 WAIT_PART_CONFIG PartitionConfig
+179 WAIT_ACCOUNT_POLICY AccountingPolicy
+180 WAIT_FED_JOB_LOCK FedJobLock
+181 FAIL_OOM OutOfMemory
+182 WAIT_PN_MEM_LIMIT MaxMemPerLimit
+183 WAIT_ASSOC_GRP_BILLING AssocGrpBilling
+184 WAIT_ASSOC_GRP_BILLING_MIN AssocGrpBillingMinutes
+185 WAIT_ASSOC_GRP_BILLING_RUN_MIN AssocGrpBillingRunMinutes
+186 WAIT_ASSOC_MAX_BILLING_PER_JOB AssocMaxBillingPerJob
+187 WAIT_ASSOC_MAX_BILLING_PER_NODE AssocMaxBillingPerNode
+188 WAIT_ASSOC_MAX_BILLING_MINS_PER_JOB AssocMaxBillingMinutesPerJob
+189 WAIT_QOS_GRP_BILLING QOSGrpBilling
+190 WAIT_QOS_GRP_BILLING_MIN QOSGrpBillingMinutes
+191 WAIT_QOS_GRP_BILLING_RUN_MIN QOSGrpBillingRunMinutes
+192 WAIT_QOS_MAX_BILLING_PER_JOB QOSMaxBillingPerJob
+193 WAIT_QOS_MAX_BILLING_PER_NODE QOSMaxBillingPerNode
+194 WAIT_QOS_MAX_BILLING_PER_USER QOSMaxBillingPerUser
+195 WAIT_QOS_MAX_BILLING_MINS_PER_JOB QOSMaxBillingMinutesPerJob
+196 WAIT_QOS_MAX_BILLING_PER_ACCT MaxBillingPerAccount
+197 WAIT_QOS_MIN_BILLING QOSMinBilling
+198 WAIT_RESV_DELETED ReservationDeleted
+199 WAIT_RESV_INVALID ReservationInvalid
+200 FAIL_CONSTRAINTS Constraints
+"""
+
+
+def _parse_reasons(text: str) -> dict[int, tuple[str, str]]:
+    table: dict[int, tuple[str, str]] = {}
+    for line in text.strip().splitlines():
+        number, enum_name, string = line.split()
+        table[int(number)] = (enum_name, string)
+    return table
+
+
+#: ``state_reason_prev`` -> (enum name, sacct string), Slurm 22.05 numbering.
+REASONS_2205: dict[int, tuple[str, str]] = _parse_reasons(_REASON_LINES)
+
+#: TRES ids every slurmdbd creates with these fixed ids (``tres_table``); sacct prints them
+#: by these names. Other ids (gres/..., license/..., bb/...) need the site's tres_table.
+TRES_NAMES: dict[int, str] = {
+    1: "cpu",
+    2: "mem",
+    3: "energy",
+    4: "node",
+    5: "billing",
+    6: "fs/disk",
+    7: "vmem",
+    8: "pages",
+}
+TRES_CPU, TRES_MEM, TRES_NODE = 1, 2, 4
+
+#: slurmdb job ``flags``: the scheduler that started the job, and the start-RPC bit
+#: (``slurmdb_job_flags_str``; "Recieved" is Slurm's spelling).
+_FLAG_NOTSET, _FLAG_SUBMIT, _FLAG_SCHED, _FLAG_BACKFILL, _FLAG_START_R = 1, 2, 4, 8, 16
+_FLAG_KNOWN = 0x1F
+
+
+def state_name(value: int) -> tuple[str, int]:
+    """The state name sacct prints for a stored ``state``, and the flag bits it ignored.
+
+    Raises:
+        ValueError: for a base state beyond OUT_OF_MEMORY.
+    """
+    base = value & _JOB_STATE_BASE
+    if base >= len(JOB_STATE_NAMES):
+        raise ValueError(f"unknown state {value}")
+    flags = value & ~_JOB_STATE_BASE
+    for bit, name in JOB_STATE_FLAGS:
+        if flags & bit:
+            return name, 0
+    return JOB_STATE_NAMES[base], flags
+
+
+def reason_text(value: int) -> str | None:
+    """sacct's Reason for a ``state_reason_prev`` of Slurm 22.05; None if it has none."""
+    entry = REASONS_2205.get(value)
+    return entry[1] if entry else None
+
+
+def job_flags_text(flags: int) -> str | None:
+    """sacct's Flags cell for a job's ``flags`` (``slurmdb_job_flags_str``).
+
+    Returns None when ``flags`` has bits Slurm 22.05 does not name.
+    """
+    if flags & ~_FLAG_KNOWN:
+        return None
+    if flags == 0:
+        return "None"
+    parts: list[str] = []
+    if flags & _FLAG_NOTSET:
+        parts.append("SchedNotSet")
+    elif flags & _FLAG_SUBMIT:
+        parts.append("SchedSubmit")
+    elif flags & _FLAG_SCHED:
+        parts.append("SchedMain")
+    elif flags & _FLAG_BACKFILL:
+        parts.append("SchedBackfill")
+    if flags & _FLAG_START_R:
+        parts.append("StartRecieved")
+    return ",".join(parts)
+
+
+def _tres_items(simple: str | None) -> list[tuple[int, int]]:
+    if not simple:
+        return []
+    items: list[tuple[int, int]] = []
+    for part in simple.split(","):
+        ident, sep, count = part.partition("=")
+        if not sep or not ident.isdigit() or not count.isdigit():
+            raise ValueError(f"bad TRES string '{simple}'")
+        items.append((int(ident), int(count)))
+    return items
+
+
+def tres_count(simple: str | None, tres_id: int) -> int | None:
+    """The count of one TRES in an ``id=count`` string; None if absent or NO_VAL/INFINITE.
+
+    Raises:
+        ValueError: the string is not ``id=count[,id=count...]``.
+    """
+    for ident, count in _tres_items(simple):
+        if ident == tres_id:
+            return None if count in (NO_VAL64, INFINITE64) else count
+    return None
+
+
+def format_tres(
+    simple: str | None, names: Mapping[int, str] | None = None
+) -> tuple[str | None, list[int]]:
+    """sacct's AllocTRES/ReqTRES text for an ``id=count`` string, and the ids it cannot name.
+
+    Counts of NO_VAL64/INFINITE64 are left out (the unknown energy of most jobs); memory is in
+    MB and unit-converted (``16000M``, ``4G``, ``0``); the items are sorted as sacct sorts them
+    (by the whole ``name=value`` text). An empty result is None.
+
+    Raises:
+        ValueError: the string is not ``id=count[,id=count...]``.
+    """
+    table = names if names is not None else TRES_NAMES
+    items: list[str] = []
+    unknown: list[int] = []
+    for ident, count in _tres_items(simple):
+        if count in (NO_VAL64, INFINITE64):
+            continue
+        name = table.get(ident)
+        if name is None:
+            unknown.append(ident)
+            continue
+        value = format_size(count, "M") if ident == TRES_MEM else str(count)
+        items.append(f"{name}={value}")
+    items.sort()
+    return (",".join(items) or None), unknown
+
+
+def _array_tasks(hex_mask: str, max_tasks: int) -> str:
+    """``array_task_str`` as sacct shows it in ``123_[...]``: ``0x1E`` -> ``1-4``, plus ``%N``.
+
+    A value that is not a hex mask is kept as it is (sacct does the same).
+    """
+    if len(hex_mask) < 3 or hex_mask[1] not in "xX":
+        return hex_mask
+    bits = int(hex_mask[2:], 16)
+    ranges: list[str] = []
+    task = 0
+    while bits >> task:
+        if bits >> task & 1:
+            first = task
+            while bits >> (task + 1) & 1:
+                task += 1
+            ranges.append(str(first) if first == task else f"{first}-{task}")
+        task += 1
+    text = ",".join(ranges)
+    if max_tasks:
+        text += f"%{max_tasks}"
+    return text
+
+
+# ---------------------------------------------------------------- reading rows
+
+_JOB_REQUIRED = ("job_db_inx", "id_job", "time_submit", "id_user", "state")
+_STEP_REQUIRED = ("job_db_inx", "id_step", "state")
+
+
+class _Cells:
+    """Typed access to one dump row (``None`` or ``"NULL"`` is SQL NULL)."""
+
+    def __init__(self, row: Mapping[str, str | None]) -> None:
+        self.row = row
+
+    def has(self, name: str) -> bool:
+        return name in self.row
+
+    def raw(self, name: str) -> str | None:
+        value = self.row[name]
+        return None if value is None or value == "NULL" else value
+
+    def num(self, name: str, *, signed: bool = False) -> int | None:
+        text = self.raw(name)
+        if text is None:
+            return None
+        body = text[1:] if signed and text.startswith("-") else text
+        if not (body.isascii() and body.isdigit()):
+            raise ValueError(f"{name} '{text}' is not {'an' if signed else 'a whole'} integer")
+        return int(text)
+
+    def req_num(self, name: str, *, signed: bool = False) -> int:
+        value = self.num(name, signed=signed)
+        if value is None:
+            raise ValueError(f"{name} is NULL")
+        return value
+
+    def text(self, name: str) -> str | None:
+        """A nullable text column: NULL and '' are None."""
+        return self.raw(name) or None
+
+    def text_not_null(self, name: str) -> str:
+        """A NOT NULL text column: ``NULL`` in a dump can only be the string 'NULL'."""
+        value = self.row[name]
+        return "NULL" if value is None else value
+
+    def time(self, name: str) -> int | None:
+        value = self.num(name)
+        return None if value in (None, 0) else value
+
+
+def _opt(cells: _Cells, name: str, values: dict[str, Any], column: str, conv: Any) -> None:
+    if cells.has(name):
+        values[column] = conv(name)
+
+
+def _nodelist(text: str | None) -> str | None:
+    return None if text in (None, "", "None assigned") else text
+
+
+def _kill_requid(cells: _Cells) -> int | None:
+    value = cells.num("kill_requid", signed=True)
+    return None if value in (None, -1, INFINITE) else value
+
+
+@dataclass
+class _StepRec:
+    line: int
+    step_id: int
+    step_het_component: int | None
+    values: dict[str, Any]
+
+
+@dataclass
+class _JobRec:
+    line: int
+    db_inx: int
+    job_id_raw: int
+    time_submit: int
+    values: dict[str, Any]
+    derived: ExitCode | None
+    cpu_from_tres: int
+    steps: list[_StepRec] = field(default_factory=list)
+
+
+@dataclass
+class SlurmdbdImportResult(ImportResult):
+    """What :func:`import_slurmdbd` did; ``warnings`` lists values it could not map exactly."""
+
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    user_names: Mapping[int, str]
+    group_names: Mapping[int, str]
+    qos_names: Mapping[int, str] | None
+    tres_names: Mapping[int, str]
+    warnings: list[str]
+
+
+def _read_job(cells: _Cells, where: str, ctx: _Context) -> _JobRec:
+    missing = [c for c in _JOB_REQUIRED if not cells.has(c)]
+    if missing:
+        raise ValueError(f"missing column(s) {', '.join(missing)}")
+    job_id = cells.req_num("id_job")
+    v: dict[str, Any] = {}
+    state_value = cells.req_num("state")
+    v["state"], ignored_flags = state_name(state_value)
+    if ignored_flags:
+        ctx.warnings.append(
+            f"{where}: job {job_id}: state {state_value} has flags 0x{ignored_flags:x} that"
+            f" slurmdbd does not store; kept {v['state']}"
+        )
+    v["kill_requid"] = _kill_requid(cells) if cells.has("kill_requid") else None
+    uid = cells.req_num("id_user")
+    v["uid"] = uid
+    v["user_name"] = ctx.user_names.get(uid)
+    if cells.has("id_group"):
+        gid = cells.num("id_group")
+        v["gid"] = gid
+        v["group_name"] = None if gid is None else ctx.group_names.get(gid)
+    if cells.has("exit_code"):
+        raw = cells.num("exit_code")
+        code = None if raw in (None, NO_VAL) else ExitCode.from_wait_status(raw)
+        v["exit_code"] = None if code is None else code.code
+        v["exit_signal"] = None if code is None else code.signal
+    derived: ExitCode | None = None
+    if cells.has("derived_ec"):
+        raw = cells.num("derived_ec")
+        # print.c prints a NO_VAL derived_ec as 0:0.
+        derived = ZERO if raw in (None, NO_VAL) else ExitCode.from_wait_status(raw)
+    if cells.has("id_array_job"):
+        array_job = cells.num("id_array_job")
+        v["array_job_id"] = array_job or None
+    if cells.has("id_array_task"):
+        task = cells.num("id_array_task")
+        v["array_task_id"] = None if task in (None, NO_VAL, INFINITE) else task
+    max_tasks = cells.num("array_max_tasks") if cells.has("array_max_tasks") else None
+    if cells.has("array_max_tasks"):
+        v["array_max_tasks"] = max_tasks or None
+    if cells.has("array_task_str"):
+        mask = cells.text("array_task_str")
+        v["array_task_str"] = None if mask is None else _array_tasks(mask, max_tasks or 0)
+    if cells.has("het_job_id"):
+        v["het_job_id"] = cells.num("het_job_id") or None
+    if cells.has("het_job_offset"):
+        offset = cells.num("het_job_offset")
+        v["het_job_offset"] = None if offset in (None, NO_VAL, INFINITE) else offset
+    _opt(cells, "job_name", v, "job_name", cells.text_not_null)
+    _opt(cells, "account", v, "account", cells.text)
+    _opt(cells, "partition", v, "partition", cells.text)
+    _opt(cells, "wckey", v, "wckey", cells.text)
+    _opt(cells, "constraints", v, "constraints", cells.text)
+    _opt(cells, "work_dir", v, "work_dir", cells.text)
+    _opt(cells, "submit_line", v, "submit_line", cells.text)
+    _opt(cells, "derived_es", v, "comment", cells.text)
+    _opt(cells, "admin_comment", v, "admin_comment", cells.text)
+    _opt(cells, "system_comment", v, "system_comment", cells.text)
+    _opt(cells, "priority", v, "priority", cells.num)
+    _opt(cells, "cpus_req", v, "req_cpus", cells.num)
+    _opt(cells, "timelimit", v, "timelimit", cells.num)
+    if cells.has("nodelist"):
+        v["nodelist"] = _nodelist(cells.raw("nodelist"))
+    for name in ("time_eligible", "time_start", "time_end"):
+        _opt(cells, name, v, name, cells.time)
+    if cells.has("time_suspended"):
+        v["time_suspended"] = cells.num("time_suspended") or 0
+    if ctx.qos_names is not None and cells.has("id_qos"):
+        qos_id = cells.num("id_qos")
+        v["qos"] = None if qos_id is None else ctx.qos_names.get(qos_id)
+    if cells.has("state_reason_prev"):
+        reason_id = cells.num("state_reason_prev")
+        v["reason"] = None if reason_id is None else reason_text(reason_id)
+        if reason_id is not None and v["reason"] is None:
+            ctx.warnings.append(
+                f"{where}: job {job_id}: state_reason_prev {reason_id} is not a Slurm 22.05"
+                " reason; Reason left empty"
+            )
+    if cells.has("flags"):
+        flags = cells.num("flags")
+        text = None if flags is None else job_flags_text(flags)
+        if text is not None:
+            v["flags"] = text
+        elif flags is not None:
+            ctx.warnings.append(
+                f"{where}: job {job_id}: flags {flags} has bits Slurm 22.05 does not name;"
+                " Flags left unset"
+            )
+    tres_alloc = cells.raw("tres_alloc") if cells.has("tres_alloc") else None
+    tres_req = cells.raw("tres_req") if cells.has("tres_req") else None
+    for column, simple, name in (
+        ("alloc_tres", tres_alloc, "tres_alloc"),
+        ("req_tres", tres_req, "tres_req"),
+    ):
+        if cells.has(name):
+            text, unknown = format_tres(simple, ctx.tres_names)
+            v[column] = text
+            if unknown:
+                ctx.warnings.append(
+                    f"{where}: job {job_id}: {name} TRES id(s) {unknown} have no known name;"
+                    " left out"
+                )
+    # print.c: AllocCPUS and NNodes count from tres_alloc, or from tres_req if it is empty.
+    counted = tres_alloc or tres_req
+    cpus = tres_count(counted, TRES_CPU) or 0
+    v["ncpus"] = cpus
+    if cells.has("nodes_alloc"):
+        nnodes = cells.num("nodes_alloc") or 0
+        v["nnodes"] = nnodes or tres_count(counted, TRES_NODE) or 0
+    v["req_mem"] = _req_mem(cells, tres_req)
+    return _JobRec(
+        line=0,
+        db_inx=cells.req_num("job_db_inx"),
+        job_id_raw=job_id,
+        time_submit=cells.req_num("time_submit"),
+        values=v,
+        derived=derived,
+        cpu_from_tres=cpus,
+    )
+
+
+def _req_mem(cells: _Cells, tres_req: str | None) -> int | None:
+    # Slurm >= 21.08 prints ReqMem from the requested TRES (MB), with no per-cpu/per-node
+    # suffix; mem_req (flag bit stripped) only stands in when tres_req has no memory.
+    mem = tres_count(tres_req, TRES_MEM)
+    if mem is not None:
+        return mem
+    if not cells.has("mem_req"):
+        return None
+    raw = cells.num("mem_req")
+    if raw in (None, 0, NO_VAL64, INFINITE64):
+        return None
+    return raw & ~MEM_PER_CPU
+
+
+def _signed32(value: int) -> int:
+    return value - (1 << 32) if value >= 0x80000000 else value
+
+
+def _read_step(cells: _Cells, where: str, ctx: _Context) -> tuple[int, _StepRec]:
+    missing = [c for c in _STEP_REQUIRED if not cells.has(c)]
+    if missing:
+        raise ValueError(f"missing column(s) {', '.join(missing)}")
+    db_inx = cells.req_num("job_db_inx")
+    step_id = _signed32(cells.req_num("id_step", signed=True))
+    comp = cells.num("step_het_comp") if cells.has("step_het_comp") else None
+    comp = None if comp in (None, NO_VAL, INFINITE) else comp
+    v: dict[str, Any] = {}
+    state_value = cells.req_num("state")
+    v["state"], ignored_flags = state_name(state_value)
+    if ignored_flags:
+        ctx.warnings.append(
+            f"{where}: step {step_id}: state {state_value} has flags 0x{ignored_flags:x};"
+            f" kept {v['state']}"
+        )
+    v["kill_requid"] = _kill_requid(cells) if cells.has("kill_requid") else None
+    if cells.has("exit_code"):
+        raw = cells.num("exit_code", signed=True)
+        # A step still open when its job ended keeps NO_VAL, written signed as -2 (§1.6).
+        if raw is None or raw in (-2, NO_VAL):
+            v["exit_code"] = v["exit_signal"] = None
+        else:
+            code = ExitCode.from_wait_status(raw)
+            v["exit_code"], v["exit_signal"] = code.code, code.signal
+    _opt(cells, "step_name", v, "step_name", cells.text_not_null)
+    if cells.has("nodelist"):
+        v["nodelist"] = _nodelist(cells.raw("nodelist"))
+    if cells.has("nodes_alloc"):
+        v["nnodes"] = cells.num("nodes_alloc") or 0
+    if cells.has("task_cnt"):
+        v["ntasks"] = cells.num("task_cnt") or 0
+    for name in ("time_start", "time_end"):
+        _opt(cells, name, v, name, cells.time)
+    if cells.has("time_suspended"):
+        v["time_suspended"] = cells.num("time_suspended") or 0
+    user = system = None
+    if cells.has("user_sec"):
+        user = (cells.num("user_sec") or 0) * 1_000_000 + (
+            (cells.num("user_usec") or 0) if cells.has("user_usec") else 0
+        )
+        v["user_cpu_usec"] = user
+    if cells.has("sys_sec"):
+        system = (cells.num("sys_sec") or 0) * 1_000_000 + (
+            (cells.num("sys_usec") or 0) if cells.has("sys_usec") else 0
+        )
+        v["system_cpu_usec"] = system
+    if user is not None or system is not None:
+        v["total_cpu_usec"] = (user or 0) + (system or 0)
+    if cells.has("tres_alloc"):
+        simple = cells.raw("tres_alloc")
+        text, unknown = format_tres(simple, ctx.tres_names)
+        v["alloc_tres"] = text
+        if unknown:
+            ctx.warnings.append(
+                f"{where}: step {step_id}: TRES id(s) {unknown} have no known name; left out"
+            )
+        cpus = tres_count(simple, TRES_CPU)
+        if cpus is not None:
+            v["ncpus"] = cpus
+    if cells.has("tres_usage_in_max"):
+        v["max_rss"] = tres_count(cells.raw("tres_usage_in_max"), TRES_MEM)
+    return db_inx, _StepRec(0, step_id, comp, v)
+
+
+def _read_all(
+    job_rows: Iterable[Mapping[str, str | None]],
+    step_rows: Iterable[Mapping[str, str | None]],
+    ctx: _Context,
+    job_source: str,
+    step_source: str,
+) -> list[_JobRec]:
+    errors: list[str] = []
+    jobs: list[_JobRec] = []
+    by_inx: dict[int, _JobRec] = {}
+    by_key: dict[tuple[int, int], _JobRec] = {}
+    bad_inx: set[str] = set()  # job rows already reported: their steps are not reported again
+    for number, row in enumerate(job_rows, start=2):
+        where = f"{job_source}:{number}"
+        try:
+            rec = _read_job(_Cells(row), where, ctx)
+        except (ValueError, KeyError) as exc:
+            errors.append(f"{where}: {exc}")
+            bad_inx.add(str(row.get("job_db_inx")))
+            continue
+        rec.line = number
+        key = (rec.job_id_raw, rec.time_submit)
+        if rec.db_inx in by_inx:
+            errors.append(
+                f"{where}: job_db_inx {rec.db_inx} repeats line {by_inx[rec.db_inx].line}"
+            )
+            continue
+        if key in by_key:
+            errors.append(
+                f"{where}: job {key[0]} submitted at {key[1]} repeats line {by_key[key].line}"
+            )
+            continue
+        by_inx[rec.db_inx] = by_key[key] = rec
+        jobs.append(rec)
+    seen_steps: dict[tuple[int, int, int | None], int] = {}
+    for number, row in enumerate(step_rows, start=2):
+        where = f"{step_source}:{number}"
+        try:
+            db_inx, step = _read_step(_Cells(row), where, ctx)
+        except (ValueError, KeyError) as exc:
+            errors.append(f"{where}: {exc}")
+            continue
+        step.line = number
+        job = by_inx.get(db_inx)
+        if job is None:
+            if str(db_inx) not in bad_inx:
+                errors.append(f"{where}: job_db_inx {db_inx} is not in the job table")
+            continue
+        step_key = (db_inx, step.step_id, step.step_het_component)
+        if step_key in seen_steps:
+            errors.append(f"{where}: step repeats line {seen_steps[step_key]}")
+            continue
+        seen_steps[step_key] = number
+        if "ncpus" not in step.values:
+            # print.c: a step without a CPU count in its tres_alloc shows its job's.
+            step.values["ncpus"] = job.cpu_from_tres
+        job.steps.append(step)
+    if errors:
+        _raise(f"{job_source}, {step_source}", errors)
+    for job in jobs:
+        _sum_cpu(job)
+    return jobs
+
+
+#: Steps count toward the job's CPU times once finished (state >= COMPLETED, §4.1).
+_UNFINISHED = {"PENDING", "RUNNING", "SUSPENDED"}
+
+
+def _sum_cpu(job: _JobRec) -> None:
+    totals = {"user_cpu_usec": 0, "system_cpu_usec": 0, "total_cpu_usec": 0}
+    for step in job.steps:
+        if step.values.get("state") in _UNFINISHED:
+            continue
+        for column in totals:
+            totals[column] += step.values.get(column) or 0
+    job.values.update(totals)
+
+
+# ---------------------------------------------------------------- writing
+
+_JOB_DEFAULTS = {"state": "PENDING"}
+_STEP_DEFAULTS = {"state": "PENDING"}
+
+
+def import_slurmdbd(
+    session: Session,
+    job_rows: Iterable[Mapping[str, str | None]],
+    step_rows: Iterable[Mapping[str, str | None]],
+    cluster: str,
+    user_names: Mapping[int, str],
+    group_names: Mapping[int, str],
+    source: str = "slurmdbd",
+    *,
+    qos_names: Mapping[int, str] | None = None,
+    tres_names: Mapping[int, str] | None = None,
+    job_source: str | None = None,
+    step_source: str | None = None,
+) -> SlurmdbdImportResult:
+    """Import rows of a Slurm 22.05 slurmdbd's job and step tables, inside the caller's
+    transaction.
+
+    ``job_rows`` / ``step_rows`` map column names to the dump's text (``None`` or ``"NULL"``
+    for SQL NULL), in file order: row *k* is reported as line *k* + 2 (see
+    :func:`read_mysql_tsv`). Step rows join their job by ``job_db_inx``. ``user_names`` and
+    ``group_names`` name uids and gids (unknown ones stay NULL); ``qos_names`` names
+    ``id_qos`` (QOS is left unset without it); ``tres_names`` replaces :data:`TRES_NAMES`.
+    Errors and warnings name ``job_source`` / ``step_source``, by default ``source`` plus
+    "job table" / "step table".
+
+    Raises:
+        ImportFormatError: listing every unreadable row (bad number, unknown state, step of a
+            job not in the job table, repeated key...). Nothing is written then.
+    """
+    job_where = job_source or f"{source} job table"
+    step_where = step_source or f"{source} step table"
+    warnings: list[str] = []
+    ctx = _Context(
+        user_names=user_names,
+        group_names=group_names,
+        qos_names=qos_names,
+        tres_names=dict(tres_names) if tres_names is not None else TRES_NAMES,
+        warnings=warnings,
+    )
+    jobs = _read_all(job_rows, step_rows, ctx, job_where, step_where)
+    result = SlurmdbdImportResult(warnings=warnings)
+    for rec in jobs:
+        job, changed = store.upsert_job(
+            session, cluster, rec.job_id_raw, rec.time_submit, rec.values, _JOB_DEFAULTS
+        )
+        result.jobs_seen += 1
+        steps_changed = _store_steps(session, job, rec.steps, result)
+        before = (job.derived_exit_code, job.derived_exit_signal, job.derived_annotated)
+        if rec.derived is not None:
+            store.set_derived_from_record(session, job, rec.derived)
+        elif steps_changed:
+            store.refresh_derived(session, job)
+        after = (job.derived_exit_code, job.derived_exit_signal, job.derived_annotated)
+        if changed or before != after:
+            result.jobs_changed += 1
+    return result
+
+
+def _store_steps(session: Session, job: Job, steps: list[_StepRec], result: ImportResult) -> bool:
+    seen, changed, _counted = store.store_steps(session, job, steps, _STEP_DEFAULTS)
+    result.steps_seen += seen
+    result.steps_changed += changed
+    return changed > 0
