@@ -113,10 +113,28 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
         raise UsageError(f"cannot use database URL '{url}': {exc}") from exc
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
+def write_engine(engine: Engine) -> Engine:
+    """The same engine, but SQLite transactions begin IMMEDIATE (take the write lock at once).
+
+    A deferred SQLite transaction that reads and then writes fails with SQLITE_BUSY when
+    another writer got in between; beginning IMMEDIATE makes concurrent writers wait (busy
+    timeout) and then see each other's commits. Servers lock rows instead (FOR UPDATE).
+    """
+    return engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (the pysqlite recipe), so that write
+    # transactions can begin IMMEDIATE.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # The journal mode is a property of the file: `db init` turns WAL on once (see
     # enable_wal); setting it here would rewrite the header of every file merely read, such
@@ -131,5 +149,10 @@ def enable_wal(engine: Engine) -> None:
     """Put a SQLite database in WAL mode, so readers run beside the one writer (no-op else)."""
     if engine.dialect.name != "sqlite":
         return
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    # Outside any transaction (SQLite refuses the change inside one): the DBAPI connection
+    # is in autocommit mode (see _sqlite_pragmas).
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA journal_mode=WAL")  # type: ignore[union-attr]
+    finally:
+        raw.close()

@@ -50,3 +50,7 @@ class JobNotFoundError(JobAcctError):
 
 class ImportFormatError(JobAcctError):
     """An input file has rows that cannot be read; nothing of it was stored."""
+
+
+class AccessDeniedError(JobAcctError):
+    """``ESLURM_ACCESS_DENIED`` (2002): the caller may not do this to this job."""

@@ -366,9 +366,21 @@ _FIELDS: list[Field] = [
     Field("WorkDir", 20, job=lambda r, c: _text(r.work_dir)),
 ]
 
-#: Every field sacct 22.05 knows, in its table order.
+#: Every field sacct 22.05 knows, in its table order (what ``-e`` lists).
 FIELDS: tuple[Field, ...] = tuple(_FIELDS)
-FIELDS_BY_NAME: dict[str, Field] = {f.name.lower(): f for f in FIELDS}
+
+#: jobacct's own fields. They come after Slurm's in prefix resolution, so no prefix that
+#: selects a Slurm field ever selects one of these.
+EXTRA_FIELDS: tuple[Field, ...] = (
+    # DerivedExitCode as Slurm's rule computes it from the steps, whatever a user annotated.
+    Field(
+        "DerivedExitCodeComputed",
+        23,
+        job=lambda r, c: _exit(r.computed_exit_code, r.computed_exit_signal),
+    ),
+)
+ALL_FIELDS: tuple[Field, ...] = FIELDS + EXTRA_FIELDS
+FIELDS_BY_NAME: dict[str, Field] = {f.name.lower(): f for f in ALL_FIELDS}
 
 #: ``src/sacct/sacct.h`` default and ``-b`` field lists (§4.2).
 DEFAULT_FORMAT = "jobid,jobname,partition,account,alloccpus,state,exitcode"
@@ -412,7 +424,7 @@ def resolve_format(spec: str) -> list[Column]:
             chosen.extend(f for f in FIELDS if f.supported)
             continue
         lowered = name.lower()
-        match = next((f for f in FIELDS if f.name.lower().startswith(lowered)), None)
+        match = next((f for f in ALL_FIELDS if f.name.lower().startswith(lowered)), None)
         if not name or match is None:
             raise FieldError(f'Invalid field requested: "{name}"')
         if not match.supported:

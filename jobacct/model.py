@@ -110,6 +110,10 @@ class Job(Base):
     derived_exit_signal: Mapped[int] = mapped_column(SmallInteger, default=0)
     #: True once a user set DerivedExitCode; step updates no longer overwrite it.
     derived_annotated: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: DerivedExitCode as Slurm's rule computes it from the steps (§2.1), kept beside the
+    #: user's value so both stay queryable.
+    computed_exit_code: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    computed_exit_signal: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     #: The user's note: slurmdbd ``derived_es``, printed by sacct as Comment.
     comment: Mapped[str | None] = mapped_column(Text)
     admin_comment: Mapped[str | None] = mapped_column(Text)
@@ -184,3 +188,42 @@ class Step(Base):
         UniqueConstraint("job_pk", "step_id", "step_het_component"),
         Index(None, "exit_code", "exit_signal"),
     )
+
+
+class UserPrivilege(Base):
+    """A user's AdminLevel (sacctmgr's None / Operator / Administrator), keyed by uid."""
+
+    __tablename__ = "user_privilege"
+
+    uid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_name: Mapped[str | None] = mapped_column(String(64))
+    admin_level: Mapped[str] = mapped_column(String(16))
+
+
+class Coordinator(Base):
+    """An account coordinator. Coordinators get no annotation rights (§2.3); kept for scancel."""
+
+    __tablename__ = "coordinator"
+
+    uid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    account: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class Annotation(Base):
+    """One change of an annotated field (append-only history): who, when, from what, to what."""
+
+    __tablename__ = "annotation"
+
+    id: Mapped[int] = mapped_column(PrimaryKey, primary_key=True, autoincrement=True)
+    job_pk: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    #: DerivedExitCode, Comment, AdminComment or SystemComment.
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    #: Epoch seconds UTC.
+    time: Mapped[int] = mapped_column(BigInteger)
+    #: The command that made the change: sjobexitmod, modify-job, import.
+    command: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (Index(None, "job_pk", "id"),)

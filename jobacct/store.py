@@ -171,12 +171,12 @@ def _exit_of(code: int | None, signal: int | None) -> ExitCode | None:
 
 
 def refresh_derived(session: Session, job: Job) -> None:
-    """Recompute DerivedExitCode from the steps unless a user has annotated it."""
-    if job.derived_annotated:
-        return
+    """Recompute the computed DerivedExitCode from the steps; the shown one follows it unless
+    a user has annotated the job."""
     value = computed_derived(job_steps(session, job))
-    job.derived_exit_code = value.code
-    job.derived_exit_signal = value.signal
+    job.computed_exit_code, job.computed_exit_signal = value.code, value.signal
+    if not job.derived_annotated:
+        job.derived_exit_code, job.derived_exit_signal = value.code, value.signal
 
 
 def set_derived_from_record(session: Session, job: Job, value: ExitCode) -> None:
@@ -185,33 +185,26 @@ def set_derived_from_record(session: Session, job: Job, value: ExitCode) -> None
     It counts as a user's annotation when the job has steps and the value differs from what
     those steps give: Slurm only ever stores the computed value or an annotation.
     """
-    job.derived_exit_code = value.code
-    job.derived_exit_signal = value.signal
     steps = job_steps(session, job)
-    job.derived_annotated = bool(steps) and computed_derived(steps) != value
-
-
-def annotate(session: Session, job: Job, derived: ExitCode | None, comment: str | None) -> None:
-    """Set the user's DerivedExitCode and/or Comment of one job (sjobexitmod -e / -r).
-
-    Only these two fields change; the user's DerivedExitCode is kept from then on, whatever
-    steps report later.
-    """
-    if derived is not None:
-        job.derived_exit_code = derived.code
-        job.derived_exit_signal = derived.signal
-        job.derived_annotated = True
-    if comment is not None:
-        job.comment = comment
+    computed = computed_derived(steps)
+    job.computed_exit_code, job.computed_exit_signal = computed.code, computed.signal
+    job.derived_exit_code, job.derived_exit_signal = value.code, value.signal
+    job.derived_annotated = bool(steps) and computed != value
 
 
 def select_jobs(
-    session: Session, selectors: Iterable[JobSelector], cluster: str | None = None
+    session: Session,
+    selectors: Iterable[JobSelector],
+    cluster: str | None = None,
+    *,
+    lock: bool = False,
 ) -> list[Job]:
     """The newest record of each job a ``-j``-style list names (steps name their job).
 
     ``123`` names every task of array 123 and every component of het job 123, as
-    ``sacctmgr modify job`` selects (slurm-semantics.md §2.3, golden case 16).
+    ``sacctmgr modify job`` selects (slurm-semantics.md §2.3, golden case 16). With ``lock``
+    the rows are locked for update (PostgreSQL, MariaDB; SQLite locks the whole database in
+    a write transaction, see config.write_engine).
     """
     found: dict[int, Job] = {}
     for sel in selectors:
@@ -228,6 +221,8 @@ def select_jobs(
             )
         if cluster is not None:
             stmt = stmt.where(Job.cluster == cluster)
+        if lock:
+            stmt = stmt.with_for_update()
         newest: dict[tuple[str, int], Job] = {}
         for job in session.scalars(stmt):
             key = (job.cluster, job.job_id_raw)

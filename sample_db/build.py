@@ -785,13 +785,14 @@ def _finish(rng: random.Random, job: Job, plan: Plan, scenario: str, steps: list
     annotate = job.state != "RUNNING" and rng.random() < (
         0.2 if scenario in (SCRIPT_EXIT, OOM) else 0.004
     )
+    derived = store.computed_derived(steps)
+    job.computed_exit_code, job.computed_exit_signal = derived.code, derived.signal
     if annotate:
         value, note = rng.choice(OOM_ANNOTATIONS if scenario == OOM else ANNOTATIONS)
         job.derived_exit_code, job.derived_exit_signal = value, 0
         job.derived_annotated = True
         job.comment = note
     else:
-        derived = store.computed_derived(steps)
         job.derived_exit_code, job.derived_exit_signal = derived.code, derived.signal
 
 

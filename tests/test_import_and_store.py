@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jobacct import store
+from jobacct.annotate import Changes, annotate_jobs
 from jobacct.config import make_engine
 from jobacct.errors import ImportFormatError
 from jobacct.exitcode import ExitCode
@@ -104,7 +105,9 @@ def test_step_rows_attach_to_stored_job_and_refresh_derived(store_url: str) -> N
         job = s.scalars(select(Job)).one()
         assert ExitCode(job.derived_exit_code, job.derived_exit_signal) == ExitCode(2, 0)
         # A user's annotation is kept when more steps report afterwards.
-        store.annotate(s, job, ExitCode(0, 0), "fine after all")
+        annotate_jobs(
+            s, [job], Changes(derived=ExitCode(0, 0), comment="fine after all"), 0, "test", 0
+        )
     _import(
         store_url,
         [

@@ -125,6 +125,11 @@ def test_failed_batch_step_gives_the_job_its_exit_code(sample_jobs: list[Job]) -
 def test_derived_exit_code_follows_the_steps_unless_annotated(sample_jobs: list[Job]) -> None:
     annotated = 0
     for job in sample_jobs:
+        computed = store.computed_derived(job.steps)
+        assert (job.computed_exit_code, job.computed_exit_signal) == (
+            computed.code,
+            computed.signal,
+        ), (job.cluster, job.job_id_raw)
         if job.derived_annotated:
             annotated += 1
             continue

@@ -9,8 +9,8 @@ import typer
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from typer._click import exceptions as click_exceptions
 
+from jobacct.cli import admin, importcmd, modifyjob, sacct, sjobexitmod
 from jobacct.cli import db as db_cmd
-from jobacct.cli import importcmd, sacct, sjobexitmod
 from jobacct.cli.context import AppContext
 from jobacct.errors import ExitStatus, JobAcctError
 
@@ -43,6 +43,8 @@ def _root(
 
 app.command("sacct", context_settings={"ignore_unknown_options": False})(sacct.sacct)
 app.command("sjobexitmod")(sjobexitmod.sjobexitmod)
+app.command("modify-job")(modifyjob.modify_job)
+app.add_typer(admin.app, name="admin")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(importcmd.app, name="import")
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from jobacct import migrate
-from jobacct.config import make_engine, resolve_database_url
+from jobacct.config import make_engine, resolve_database_url, write_engine
 from jobacct.errors import DatabaseUnavailableError
 
 
@@ -45,11 +45,12 @@ class AppContext:
         return engine
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, write: bool = True) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error."""
         engine = self.engine()
         try:
-            with Session(engine) as session, session.begin():
+            bind = write_engine(engine) if write else engine
+            with Session(bind) as session, session.begin():
                 yield session
         finally:
             engine.dispose()

@@ -1,7 +1,8 @@
 """``jobacct sjobexitmod``: list or annotate a job's DerivedExitCode and Comment.
 
 Slurm's contrib script (slurm-semantics.md §3), without its bugs: ``-e`` takes ``CODE`` or
-``CODE:SIGNAL`` and ``-e 0`` works, and every failure exits non-zero.
+``CODE:SIGNAL`` and ``-e 0`` works, ``-c`` selects the cluster, and every failure exits
+non-zero. ``--history`` shows every change ever made to the job's annotations.
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ from typing import Annotated
 import typer
 
 from jobacct import caller, store
+from jobacct.annotate import Changes, annotate_jobs, check_text, history
 from jobacct.cli.context import AppContext
 from jobacct.cli.output import write_lines
-from jobacct.errors import JobAcctError, JobNotFoundError, UsageError
+from jobacct.errors import JobNotFoundError, UsageError
 from jobacct.exitcode import ExitCode, ExitCodeError
 from jobacct.fields import SJOBEXITMOD_FORMAT, Ctx, resolve_format
-from jobacct.jobid import JobIdError, parse_selector
+from jobacct.jobid import JobIdError, JobSelector, parse_selector
 from jobacct.query import JobFilter, Window, iter_lines
 from jobacct.render import render_lines
-
-
-class AccessDeniedError(JobAcctError):
-    """ESLURM_ACCESS_DENIED (2002): the caller may not change this job."""
+from jobacct.slurmtime import format_date
 
 
 def sjobexitmod(
@@ -39,8 +38,13 @@ def sjobexitmod(
     listing: Annotated[
         bool, typer.Option("-l", help="List the job's exit codes and comment.")
     ] = False,
+    show_history: Annotated[
+        bool, typer.Option("--history", help="Show every change of the job's annotations.")
+    ] = False,
 ) -> None:
     """Record why a job really failed (or succeeded): DerivedExitCode and Comment.
+
+    Only the job's owner, root, and users with AdminLevel Operator or Administrator may.
 
     Example: jobacct sjobexitmod -e 49 -r "out of memory" 123
     """
@@ -52,42 +56,29 @@ def sjobexitmod(
         raise UsageError(str(exc)) from exc
     if selector.step_id is not None:
         # sacctmgr takes "jobid=40.0" as job 40 (golden case 16); so do we.
-        selector = parse_selector(job_id.split(".", 1)[0])
+        selector = JobSelector(selector.job_id, selector.array_task, selector.het_offset)
     if listing:
-        _list(app_ctx, job_id, cluster)
+        _list(app_ctx, selector, cluster)
+        return
+    if show_history:
+        _history(app_ctx, selector, cluster)
         return
     if derived is None and reason is None:
         raise UsageError("Either reason string or exit code required.")
-    if reason is not None:
-        _check_comment(reason)
-    uid = caller.caller_uid()
+    changes = Changes(
+        derived=derived, comment=None if reason is None else check_text("Comment", reason)
+    )
     with app_ctx.session() as session:
-        jobs = store.select_jobs(session, [selector], cluster)
+        jobs = store.select_jobs(session, [selector], cluster, lock=True)
         if not jobs:
             raise JobNotFoundError(f"ESLURM_INVALID_JOB_ID: no job {job_id} in the store")
-        for job in jobs:
-            # sacctmgr modify job: the owner or an operator (root here) may (§2.3).
-            if uid not in (0, job.uid):
-                raise AccessDeniedError(
-                    f"ESLURM_ACCESS_DENIED: job {job_id} belongs to uid {job.uid}; only its"
-                    " owner or root may annotate it"
-                )
-            store.annotate(session, job, derived, reason)
+        annotate_jobs(session, jobs, changes, caller.caller_uid(), "sjobexitmod", int(time.time()))
     sys.stdout.write(f"\n Modification of job {job_id} was successful.\n\n")
 
 
-def _check_comment(text: str) -> None:
-    bad = next((ch for ch in text if ord(ch) < 32 or ord(ch) == 127), None)
-    if bad is not None:
-        raise UsageError(
-            f"the comment contains control character {ord(bad):#04x}; it is stored literally,"
-            " so control characters are refused"
-        )
-
-
-def _list(app_ctx: AppContext, job_id: str, cluster: str | None) -> None:
+def _list(app_ctx: AppContext, selector: JobSelector, cluster: str | None) -> None:
     # What the contrib script runs: sacct -X -j <id> -o JobID,Account,NNodes,... (§3).
-    f = JobFilter(selectors=[parse_selector(job_id)], allocations_only=True)
+    f = JobFilter(selectors=[selector], allocations_only=True)
     if cluster is not None:
         f.clusters = [cluster]
     now = int(time.time())
@@ -103,3 +94,29 @@ def _list(app_ctx: AppContext, job_id: str, cluster: str | None) -> None:
             )
     finally:
         engine.dispose()
+
+
+def _history(app_ctx: AppContext, selector: JobSelector, cluster: str | None) -> None:
+    from jobacct.annotate import job_text
+
+    with app_ctx.session(write=False) as session:
+        jobs = store.select_jobs(session, [selector], cluster)
+        if not jobs:
+            raise JobNotFoundError(f"ESLURM_INVALID_JOB_ID: no job {selector} in the store")
+        entries = history(session, jobs)
+        lines = ["Time|JobID|Field|Old|New|UID|Command"]
+        lines += [
+            "|".join(
+                (
+                    format_date(a.time),
+                    job_text(job),
+                    a.field,
+                    a.old_value or "",
+                    a.new_value or "",
+                    str(a.uid),
+                    a.command,
+                )
+            )
+            for job, a in entries
+        ]
+    write_lines(lines)
