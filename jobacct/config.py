@@ -7,11 +7,9 @@ a SQLite file in the user's data directory. A value without ``://`` is a SQLite 
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -25,6 +23,8 @@ SITE_CONFIG = Path("/etc/jobacct/jobacct.toml")
 
 def default_sqlite_path() -> Path:
     """The embedded default: ``<user data dir>/jobacct/jobacct.sqlite`` (XDG on Linux)."""
+    import platformdirs  # only when no database is given: keeps start-up short
+
     return Path(platformdirs.user_data_dir("jobacct")) / "jobacct.sqlite"
 
 
@@ -39,6 +39,8 @@ def read_config() -> dict[str, Any]:
     Raises:
         UsageError: if the file exists but is not valid TOML.
     """
+    import tomllib  # only when no database is given: keeps start-up short
+
     path = config_path()
     try:
         with path.open("rb") as handle:

@@ -10,7 +10,7 @@ getters; a step getter sees the step's columns (prefixed ``s_``) and its job's c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from enum import Enum
@@ -22,6 +22,7 @@ from jobacct.units import format_size
 
 INFINITE = 0xFFFFFFFF
 NO_VAL = 0xFFFFFFFE
+_MIB = 1 << 20
 
 
 class Kind(Enum):
@@ -62,6 +63,9 @@ class Field:
     kind: Kind = Kind.STR
     job: Getter | None = None
     step: Getter = field(default=_blank)
+    #: The step usage column (without ``s_``) a usage statistic reads; see
+    #: :func:`usage_step_columns`.
+    usage_column: str | None = None
 
     @property
     def supported(self) -> bool:
@@ -146,6 +150,111 @@ def _nodelist(value: str | None, started: bool) -> str:
     return "None assigned" if not started else ""
 
 
+def _uint(value: int | None) -> str:
+    # print_fields_uint: NO_VAL and INFINITE print as a blank cell (§4.3).
+    return "" if value is None or value in (NO_VAL, INFINITE) else str(value)
+
+
+def _size(value: int | None) -> str:
+    """A byte or count cell (MaxRSS, AveVMSize, MaxPages...): unit-converted, base unit none."""
+    return "" if value is None else format_size(value)
+
+
+def _disk(value: int | None) -> str:
+    """A disk cell (MaxDiskRead, AveDiskWrite...) from bytes: sacct's ``_print_small_double``.
+
+    The bytes become a MB double; above 1 it is unit-converted from M, up to 1 it is printed
+    ``%.2fM`` (``0.00M`` for a single byte), and 0 is ``0``.
+    """
+    if value is None:
+        return ""
+    mb = value / _MIB
+    if mb > 1:
+        return format_size(mb, "M")
+    if mb > 0:
+        return f"{mb:.2f}M"
+    return "0"
+
+
+def _cpu_secs(seconds: int | None) -> str:
+    """MinCPU/AveCPU: whole seconds in the CPU-time format (``_elapsed_time(secs, 0)``)."""
+    return "" if seconds is None else format_cpu_time(seconds * 1_000_000)
+
+
+def _energy(joules: int | None) -> str:
+    # ConsumedEnergy: ÷1000 steps, not exact (so 1500 J is 1.50K).
+    return "" if joules is None else format_size(joules, divisor=1000, exact=False)
+
+
+#: ``CPU_FREQ_*`` values of ``slurm.h`` with the names ``cpu_freq_to_string`` prints.
+CPU_FREQ_NAMES: dict[int, str] = {
+    0x80000001: "Low",
+    0x80000002: "Medium",
+    0x80000004: "Highm1",
+    0x80000003: "High",
+    0x88000000: "Conservative",
+    0x82000000: "Performance",
+    0x81000000: "PowerSave",
+    0x80800000: "UserSpace",
+    0x84000000: "OnDemand",
+}
+CPU_FREQ_RANGE_FLAG = 0x80000000
+
+
+def format_cpu_freq(value: int | None) -> str:
+    """A ReqCPUFreq* cell (``cpu_freq_to_string``): a name, ``Unknown`` or kHz converted.
+
+    A record without the value (a job line) is NO_VAL, which has the range flag set and so
+    prints ``Unknown``, as sacct does.
+    """
+    freq = NO_VAL if value is None else value
+    name = CPU_FREQ_NAMES.get(freq)
+    if name is not None:
+        return name
+    if freq & CPU_FREQ_RANGE_FLAG:
+        return "Unknown"
+    return format_size(freq, "K", divisor=1000, exact=False)
+
+
+def _ave_cpufreq(khz: int | None) -> str:
+    return "" if khz is None else format_size(khz, "K", divisor=1000, exact=False)
+
+
+def _planned(r: Any, ctx: Ctx) -> int:
+    """Reserved (Slurm 23.02+: Planned): seconds from eligible to start.
+
+    Never eligible: 0; cancelled before it started: eligible to end; still pending: eligible
+    to now.
+    """
+    eligible: int | None = r.time_eligible
+    if eligible is None or eligible == INFINITE:
+        return 0
+    if r.time_start is not None:
+        return int(r.time_start) - eligible
+    if r.time_end is not None:
+        return int(r.time_end) - eligible
+    return ctx.now - eligible
+
+
+def _planned_cpu(r: Any, ctx: Ctx) -> int:
+    return _planned(r, ctx) * (r.req_cpus or 0)
+
+
+def _req_nodes_step(r: Any, _ctx: Ctx) -> str:
+    # PRINT_REQ_NODES on a step: its node count, unit-converted like AllocNodes.
+    return format_size(r.s_nnodes or 0)
+
+
+def _s(name: str, fmt: Callable[[Any], str]) -> Getter:
+    """A step getter formatting one step column (``s_<name>``)."""
+    return lambda r, _c: fmt(getattr(r, "s_" + name))
+
+
+def _stat(name: str, width: int, column: str, fmt: Callable[[Any], str], kind: Kind) -> Field:
+    """A usage statistic: blank on job lines, the step's value on step lines."""
+    return Field(name, width, kind, job=_blank, step=_s(column, fmt), usage_column=column)
+
+
 # ---------------------------------------------------------------- the table
 
 _J = "job"
@@ -167,21 +276,43 @@ _FIELDS: list[Field] = [
         job=lambda r, c: _text(r.alloc_tres),
         step=lambda r, c: _text(r.s_alloc_tres),
     ),
-    Field("AssocID", 7, Kind.NUM),
-    Field("AveCPU", 10),
-    Field("AveCPUFreq", 10),
-    Field("AveDiskRead", 14),
-    Field("AveDiskWrite", 14),
-    Field("AvePages", 10),
-    Field("AveRSS", 10),
-    Field("AveVMSize", 10),
-    Field("BlockID", 16),
+    Field(
+        "AssocID",
+        7,
+        Kind.NUM,
+        job=lambda r, c: _uint(r.assoc_id),
+        step=lambda r, c: _uint(r.assoc_id),
+    ),
+    _stat("AveCPU", 10, "ave_cpu", _cpu_secs, Kind.STR),
+    _stat("AveCPUFreq", 10, "ave_cpufreq", _ave_cpufreq, Kind.STR),
+    _stat("AveDiskRead", 14, "ave_disk_read", _disk, Kind.STR),
+    _stat("AveDiskWrite", 14, "ave_disk_write", _disk, Kind.STR),
+    _stat("AvePages", 10, "ave_pages", _size, Kind.STR),
+    _stat("AveRSS", 10, "ave_rss", _size, Kind.STR),
+    _stat("AveVMSize", 10, "ave_vmsize", _size, Kind.STR),
+    Field("BlockID", 16, job=lambda r, c: _text(r.block_id)),
     Field("Cluster", 10, job=lambda r, c: r.cluster, step=lambda r, c: r.cluster),
     Field("Comment", 14, job=lambda r, c: _text(r.comment)),
     Field("Constraints", 19, job=lambda r, c: _text(r.constraints)),
-    Field("ConsumedEnergy", 14),
-    Field("ConsumedEnergyRaw", 17, Kind.NUM),
-    Field("Container", 19),
+    Field(
+        "ConsumedEnergy",
+        14,
+        job=lambda r, c: _energy(r.consumed_energy),
+        step=_s("consumed_energy", _energy),
+    ),
+    Field(
+        "ConsumedEnergyRaw",
+        17,
+        Kind.NUM,
+        job=lambda r, c: _text(r.consumed_energy),
+        step=_s("consumed_energy", _text),
+    ),
+    Field(
+        "Container",
+        19,
+        job=lambda r, c: _text(r.container),
+        step=_s("container", _text),
+    ),
     Field(
         "CPUTime",
         10,
@@ -196,7 +327,13 @@ _FIELDS: list[Field] = [
         job=lambda r, c: str(_job_elapsed(r, c) * r.ncpus),
         step=lambda r, c: str(_step_elapsed(r, c) * r.s_ncpus),
     ),
-    Field("DBIndex", -21, Kind.NUM),
+    Field(
+        "DBIndex",
+        -21,
+        Kind.NUM,
+        job=lambda r, c: _text(r.db_index),
+        step=lambda r, c: _text(r.db_index),
+    ),
     Field(
         "DerivedExitCode", 15, job=lambda r, c: _exit(r.derived_exit_code, r.derived_exit_signal)
     ),
@@ -248,31 +385,26 @@ _FIELDS: list[Field] = [
         ),
     ),
     Field("JobName", 10, job=lambda r, c: r.job_name, step=lambda r, c: r.s_step_name),
-    Field("Layout", 9),
-    Field("MaxDiskRead", 12),
-    Field("MaxDiskReadNode", 15),
-    Field("MaxDiskReadTask", 15, Kind.NUM),
-    Field("MaxDiskWrite", 12),
-    Field("MaxDiskWriteNode", 16),
-    Field("MaxDiskWriteTask", 16, Kind.NUM),
-    Field("MaxPages", 8),
-    Field("MaxPagesNode", 12),
-    Field("MaxPagesTask", 14, Kind.NUM),
-    Field(
-        "MaxRSS",
-        10,
-        job=_blank,
-        step=lambda r, c: "" if r.s_max_rss is None else format_size(r.s_max_rss),
-    ),
-    Field("MaxRSSNode", 10),
-    Field("MaxRSSTask", 10, Kind.NUM),
-    Field("MaxVMSize", 10),
-    Field("MaxVMSizeNode", 14),
-    Field("MaxVMSizeTask", 14, Kind.NUM),
-    Field("McsLabel", 12),
-    Field("MinCPU", 10),
-    Field("MinCPUNode", 10),
-    Field("MinCPUTask", 10, Kind.NUM),
+    _stat("Layout", 9, "layout", _text, Kind.STR),
+    _stat("MaxDiskRead", 12, "max_disk_read", _disk, Kind.STR),
+    _stat("MaxDiskReadNode", 15, "max_disk_read_node", _text, Kind.STR),
+    _stat("MaxDiskReadTask", 15, "max_disk_read_task", _uint, Kind.NUM),
+    _stat("MaxDiskWrite", 12, "max_disk_write", _disk, Kind.STR),
+    _stat("MaxDiskWriteNode", 16, "max_disk_write_node", _text, Kind.STR),
+    _stat("MaxDiskWriteTask", 16, "max_disk_write_task", _uint, Kind.NUM),
+    _stat("MaxPages", 8, "max_pages", _size, Kind.STR),
+    _stat("MaxPagesNode", 12, "max_pages_node", _text, Kind.STR),
+    _stat("MaxPagesTask", 14, "max_pages_task", _uint, Kind.NUM),
+    _stat("MaxRSS", 10, "max_rss", _size, Kind.STR),
+    _stat("MaxRSSNode", 10, "max_rss_node", _text, Kind.STR),
+    _stat("MaxRSSTask", 10, "max_rss_task", _uint, Kind.NUM),
+    _stat("MaxVMSize", 10, "max_vmsize", _size, Kind.STR),
+    _stat("MaxVMSizeNode", 14, "max_vmsize_node", _text, Kind.STR),
+    _stat("MaxVMSizeTask", 14, "max_vmsize_task", _uint, Kind.NUM),
+    Field("McsLabel", 12, job=lambda r, c: _text(r.mcs_label)),
+    _stat("MinCPU", 10, "min_cpu", _cpu_secs, Kind.STR),
+    _stat("MinCPUNode", 10, "min_cpu_node", _text, Kind.STR),
+    _stat("MinCPUTask", 10, "min_cpu_task", _uint, Kind.NUM),
     Field("NCPUS", 10, Kind.NUM, job=lambda r, c: str(r.ncpus), step=lambda r, c: str(r.s_ncpus)),
     Field("NNodes", 8, Kind.NUM, job=lambda r, c: str(r.nnodes), step=lambda r, c: str(r.s_nnodes)),
     Field(
@@ -285,21 +417,53 @@ _FIELDS: list[Field] = [
     Field("Partition", 10, job=lambda r, c: _text(r.partition)),
     Field("Priority", 10, Kind.NUM, job=lambda r, c: _text(r.priority)),
     Field("QOS", 10, job=lambda r, c: _text(r.qos)),
-    Field("QOSRAW", 6, Kind.NUM),
+    Field("QOSRAW", 6, Kind.NUM, job=lambda r, c: _uint(r.qos_id)),
     Field("Reason", 22, job=lambda r, c: _text(r.reason)),
-    Field("ReqCPUFreq", 10),
-    Field("ReqCPUFreqGov", 13),
-    Field("ReqCPUFreqMax", 13),
-    Field("ReqCPUFreqMin", 13),
-    Field("ReqCPUS", 8, Kind.NUM, job=lambda r, c: _text(r.req_cpus)),
+    # sacct's ReqCPUFreq is the requested maximum.
+    Field(
+        "ReqCPUFreq",
+        10,
+        job=lambda r, c: format_cpu_freq(None),
+        step=_s("req_cpufreq_max", format_cpu_freq),
+    ),
+    Field(
+        "ReqCPUFreqGov",
+        13,
+        job=lambda r, c: format_cpu_freq(None),
+        step=_s("req_cpufreq_gov", format_cpu_freq),
+    ),
+    Field(
+        "ReqCPUFreqMax",
+        13,
+        job=lambda r, c: format_cpu_freq(None),
+        step=_s("req_cpufreq_max", format_cpu_freq),
+    ),
+    Field(
+        "ReqCPUFreqMin",
+        13,
+        job=lambda r, c: format_cpu_freq(None),
+        step=_s("req_cpufreq_min", format_cpu_freq),
+    ),
+    Field(
+        "ReqCPUS",
+        8,
+        Kind.NUM,
+        job=lambda r, c: _text(r.req_cpus),
+        step=lambda r, c: str(r.s_ncpus),
+    ),
     Field("ReqMem", 10, job=lambda r, c: "" if r.req_mem is None else format_size(r.req_mem, "M")),
-    Field("ReqNodes", 8),
+    Field(
+        "ReqNodes",
+        8,
+        job=lambda r, c: format_size(r.req_nodes or 0),
+        step=_req_nodes_step,
+    ),
     Field("ReqTRES", 10, job=lambda r, c: _text(r.req_tres)),
     Field("Reservation", 20, job=lambda r, c: _text(r.reservation)),
-    Field("ReservationId", 8, Kind.NUM),
-    Field("Reserved", 10, Kind.SECS),
-    Field("ResvCPU", 10, Kind.SECS),
-    Field("ResvCPURAW", 10, Kind.NUM),
+    Field("ReservationId", 8, Kind.NUM, job=lambda r, c: _uint(r.resv_id)),
+    Field("Reserved", 10, Kind.SECS, job=lambda r, c: format_elapsed(_planned(r, c))),
+    Field("ResvCPU", 10, Kind.SECS, job=lambda r, c: format_elapsed(_planned_cpu(r, c))),
+    Field("ResvCPURAW", 10, Kind.NUM, job=lambda r, c: str(_planned_cpu(r, c))),
     Field("Start", 19, Kind.DATE, job=_job_start, step=lambda r, c: c.date(r.s_time_start)),
     Field(
         "State",
@@ -314,7 +478,12 @@ _FIELDS: list[Field] = [
         job=lambda r, c: c.date(r.time_submit),
         step=lambda r, c: c.date(r.s_time_start),
     ),
-    Field("SubmitLine", 20, job=lambda r, c: _text(r.submit_line)),
+    Field(
+        "SubmitLine",
+        20,
+        job=lambda r, c: _text(r.submit_line),
+        step=_s("submit_line", _text),
+    ),
     Field(
         "Suspended",
         10,
@@ -337,22 +506,22 @@ _FIELDS: list[Field] = [
         job=lambda r, c: _cpu(r.total_cpu_usec, r.user_cpu_usec, r.system_cpu_usec),
         step=lambda r, c: _cpu(r.s_total_cpu_usec, r.s_user_cpu_usec, r.s_system_cpu_usec),
     ),
-    Field("TRESUsageInAve", 14),
-    Field("TRESUsageInMax", 14),
-    Field("TRESUsageInMaxNode", 18),
-    Field("TRESUsageInMaxTask", 18),
-    Field("TRESUsageInMin", 14),
-    Field("TRESUsageInMinNode", 18),
-    Field("TRESUsageInMinTask", 18),
-    Field("TRESUsageInTot", 14),
-    Field("TRESUsageOutAve", 15),
-    Field("TRESUsageOutMax", 15),
-    Field("TRESUsageOutMaxNode", 19),
-    Field("TRESUsageOutMaxTask", 19),
-    Field("TRESUsageOutMin", 15),
-    Field("TRESUsageOutMinNode", 19),
-    Field("TRESUsageOutMinTask", 19),
-    Field("TRESUsageOutTot", 15),
+    _stat("TRESUsageInAve", 14, "tres_usage_in_ave", _text, Kind.STR),
+    _stat("TRESUsageInMax", 14, "tres_usage_in_max", _text, Kind.STR),
+    _stat("TRESUsageInMaxNode", 18, "tres_usage_in_max_node", _text, Kind.STR),
+    _stat("TRESUsageInMaxTask", 18, "tres_usage_in_max_task", _text, Kind.STR),
+    _stat("TRESUsageInMin", 14, "tres_usage_in_min", _text, Kind.STR),
+    _stat("TRESUsageInMinNode", 18, "tres_usage_in_min_node", _text, Kind.STR),
+    _stat("TRESUsageInMinTask", 18, "tres_usage_in_min_task", _text, Kind.STR),
+    _stat("TRESUsageInTot", 14, "tres_usage_in_tot", _text, Kind.STR),
+    _stat("TRESUsageOutAve", 15, "tres_usage_out_ave", _text, Kind.STR),
+    _stat("TRESUsageOutMax", 15, "tres_usage_out_max", _text, Kind.STR),
+    _stat("TRESUsageOutMaxNode", 19, "tres_usage_out_max_node", _text, Kind.STR),
+    _stat("TRESUsageOutMaxTask", 19, "tres_usage_out_max_task", _text, Kind.STR),
+    _stat("TRESUsageOutMin", 15, "tres_usage_out_min", _text, Kind.STR),
+    _stat("TRESUsageOutMinNode", 19, "tres_usage_out_min_node", _text, Kind.STR),
+    _stat("TRESUsageOutMinTask", 19, "tres_usage_out_min_task", _text, Kind.STR),
+    _stat("TRESUsageOutTot", 15, "tres_usage_out_tot", _text, Kind.STR),
     Field("UID", 6, Kind.NUM, job=lambda r, c: str(r.uid)),
     Field("User", 9, job=lambda r, c: _text(r.user_name)),
     Field(
@@ -362,7 +531,7 @@ _FIELDS: list[Field] = [
         step=lambda r, c: format_cpu_time(r.s_user_cpu_usec or 0),
     ),
     Field("WCKey", 10, job=lambda r, c: _text(r.wckey)),
-    Field("WCKeyID", 10, Kind.NUM),
+    Field("WCKeyID", 10, Kind.NUM, job=lambda r, c: _uint(r.wckey_id)),
     Field("WorkDir", 20, job=lambda r, c: _text(r.work_dir)),
 ]
 
@@ -382,11 +551,35 @@ EXTRA_FIELDS: tuple[Field, ...] = (
 ALL_FIELDS: tuple[Field, ...] = FIELDS + EXTRA_FIELDS
 FIELDS_BY_NAME: dict[str, Field] = {f.name.lower(): f for f in ALL_FIELDS}
 
-#: ``src/sacct/sacct.h`` default and ``-b`` field lists (§4.2).
+#: ``src/sacct/sacct.h`` default, ``-b`` and ``-l`` field lists (§4.2).
 DEFAULT_FORMAT = "jobid,jobname,partition,account,alloccpus,state,exitcode"
 BRIEF_FORMAT = "jobid,state,exitcode"
+LONG_FORMAT = (
+    "jobid,jobidraw,jobname,partition,maxvmsize,maxvmsizenode,maxvmsizetask,avevmsize,maxrss,"
+    "maxrssnode,maxrsstask,averss,maxpages,maxpagesnode,maxpagestask,avepages,mincpu,"
+    "mincpunode,mincputask,avecpu,ntasks,alloccpus,elapsed,state,exitcode,avecpufreq,"
+    "reqcpufreqmin,reqcpufreqmax,reqcpufreqgov,reqmem,consumedenergy,maxdiskread,"
+    "maxdiskreadnode,maxdiskreadtask,avediskread,maxdiskwrite,maxdiskwritenode,"
+    "maxdiskwritetask,avediskwrite,reqtres,alloctres,tresusageinave,tresusageinmax,"
+    "tresusageinmaxn,tresusageinmaxt,tresusageinmin,tresusageinminn,tresusageinmint,"
+    "tresusageintot,tresusageoutmax,tresusageoutmaxn,tresusageoutmaxt,tresusageoutave,"
+    "tresusageouttot"
+)
 #: What ``sjobexitmod -l`` asks sacct for (slurm-semantics.md §3).
 SJOBEXITMOD_FORMAT = "JobID,Account,NNodes,NodeList,State,ExitCode,DerivedExitCode,Comment"
+
+
+#: The step columns only the usage statistics read (TRESUsage text, MaxRSS, AveCPU...).
+USAGE_STEP_COLUMNS: frozenset[str] = frozenset(
+    f.usage_column for f in FIELDS if f.usage_column is not None
+)
+
+
+def usage_step_columns(columns: Sequence[Column]) -> set[str]:
+    """The usage step columns the chosen fields read: a query may leave the others of
+    :data:`USAGE_STEP_COLUMNS` out (the TRESUsage text makes step rows several times wider).
+    """
+    return {c.field.usage_column for c in columns if c.field.usage_column is not None}
 
 
 class FieldError(ValueError):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from jobacct import store
 from jobacct.errors import ImportFormatError
 from jobacct.exitcode import ExitCode, ExitCodeError
-from jobacct.fields import FIELDS_BY_NAME
+from jobacct.fields import CPU_FREQ_NAMES, FIELDS_BY_NAME, NO_VAL
 from jobacct.jobid import JobIdError, parse_displayed
 from jobacct.slurmtime import (
     parse_cpu_time,
@@ -73,6 +73,54 @@ def _cpu(text: str) -> int | None:
     return parse_cpu_time(text) if text else None
 
 
+def _cpu_secs(text: str) -> int | None:
+    # MinCPU/AveCPU are printed from whole seconds.
+    return parse_cpu_time(text) // 1_000_000 if text else None
+
+
+_MIB = 1 << 20
+
+
+def _disk(text: str) -> int | None:
+    """Bytes back from a disk cell (inverse of ``fields._disk``).
+
+    ``0.00M``..``1.00M`` are sacct's ``%.2fM`` of a MB value up to 1: the bytes nearest to
+    it, and at least one byte (``0.00M`` is more than nothing, ``0`` is nothing).
+    """
+    if not text:
+        return None
+    if text.endswith("M") and text[:-1].replace(".", "", 1).isdigit() and "." in text:
+        megabytes = float(text[:-1])
+        if megabytes <= 1:
+            return max(1, round(megabytes * _MIB))
+    return parse_size(text)
+
+
+def _energy(text: str) -> int | None:
+    return parse_size(text, divisor=1000) if text else None
+
+
+def _khz(text: str) -> int | None:
+    return parse_size(text, "K", divisor=1000) if text else None
+
+
+_CPU_FREQ_VALUES = {name: value for value, name in CPU_FREQ_NAMES.items()}
+
+
+def _cpu_freq(text: str) -> int | None:
+    """A ReqCPUFreq* cell back to Slurm's value: a name, ``Unknown`` (NO_VAL) or kHz."""
+    if not text:
+        return None
+    if text == "Unknown":
+        return NO_VAL
+    value = _CPU_FREQ_VALUES.get(text)
+    return value if value is not None else parse_size(text, "K", divisor=1000)
+
+
+def _count(text: str) -> int | None:
+    return parse_size(text) if text else None
+
+
 #: sacct field -> (job columns, step columns, parser). The parser's result is stored in each
 #: named column; State and ExitCode fan out into two columns each.
 _JOB_AND_STEP: dict[str, tuple[tuple[str, ...], tuple[str, ...], Parser]] = {
@@ -93,6 +141,46 @@ _JOB_AND_STEP: dict[str, tuple[tuple[str, ...], tuple[str, ...], Parser]] = {
     "Group": (("group_name",), (), _none_if_empty),
     "JobName": (("job_name",), ("step_name",), str),
     "MaxRSS": ((), ("max_rss",), _size),
+    "MaxRSSNode": ((), ("max_rss_node",), _none_if_empty),
+    "MaxRSSTask": ((), ("max_rss_task",), _int_or_none),
+    "AveRSS": ((), ("ave_rss",), _size),
+    "MaxVMSize": ((), ("max_vmsize",), _size),
+    "MaxVMSizeNode": ((), ("max_vmsize_node",), _none_if_empty),
+    "MaxVMSizeTask": ((), ("max_vmsize_task",), _int_or_none),
+    "AveVMSize": ((), ("ave_vmsize",), _size),
+    "MaxPages": ((), ("max_pages",), _size),
+    "MaxPagesNode": ((), ("max_pages_node",), _none_if_empty),
+    "MaxPagesTask": ((), ("max_pages_task",), _int_or_none),
+    "AvePages": ((), ("ave_pages",), _size),
+    "MinCPU": ((), ("min_cpu",), _cpu_secs),
+    "MinCPUNode": ((), ("min_cpu_node",), _none_if_empty),
+    "MinCPUTask": ((), ("min_cpu_task",), _int_or_none),
+    "AveCPU": ((), ("ave_cpu",), _cpu_secs),
+    "MaxDiskRead": ((), ("max_disk_read",), _disk),
+    "MaxDiskReadNode": ((), ("max_disk_read_node",), _none_if_empty),
+    "MaxDiskReadTask": ((), ("max_disk_read_task",), _int_or_none),
+    "AveDiskRead": ((), ("ave_disk_read",), _disk),
+    "MaxDiskWrite": ((), ("max_disk_write",), _disk),
+    "MaxDiskWriteNode": ((), ("max_disk_write_node",), _none_if_empty),
+    "MaxDiskWriteTask": ((), ("max_disk_write_task",), _int_or_none),
+    "AveDiskWrite": ((), ("ave_disk_write",), _disk),
+    "AveCPUFreq": ((), ("ave_cpufreq",), _khz),
+    "ReqCPUFreq": ((), ("req_cpufreq_max",), _cpu_freq),
+    "ReqCPUFreqMax": ((), ("req_cpufreq_max",), _cpu_freq),
+    "ReqCPUFreqMin": ((), ("req_cpufreq_min",), _cpu_freq),
+    "ReqCPUFreqGov": ((), ("req_cpufreq_gov",), _cpu_freq),
+    "Layout": ((), ("layout",), _none_if_empty),
+    "ConsumedEnergy": (("consumed_energy",), ("consumed_energy",), _energy),
+    "ConsumedEnergyRaw": (("consumed_energy",), ("consumed_energy",), _int_or_none),
+    "Container": (("container",), ("container",), _none_if_empty),
+    "AssocID": (("assoc_id",), (), _int_or_none),
+    "DBIndex": (("db_index",), (), _int_or_none),
+    "QOSRAW": (("qos_id",), (), _int_or_none),
+    "WCKeyID": (("wckey_id",), (), _int_or_none),
+    "ReservationId": (("resv_id",), (), _int_or_none),
+    "ReqNodes": (("req_nodes",), (), _count),
+    "McsLabel": (("mcs_label",), (), _none_if_empty),
+    "BlockID": (("block_id",), (), _none_if_empty),
     "NNodes": (("nnodes",), ("nnodes",), int),
     "NodeList": (("nodelist",), ("nodelist",), _nodelist),
     "NTasks": ((), ("ntasks",), _int_or_none),
@@ -107,7 +195,7 @@ _JOB_AND_STEP: dict[str, tuple[tuple[str, ...], tuple[str, ...], Parser]] = {
     "Start": (("time_start",), ("time_start",), _start),
     "State": ((), (), _state),
     "Submit": ((), (), parse_date),
-    "SubmitLine": (("submit_line",), (), _none_if_empty),
+    "SubmitLine": (("submit_line",), ("submit_line",), _none_if_empty),
     "Suspended": (("time_suspended",), ("time_suspended",), parse_elapsed),
     "SystemComment": (("system_comment",), (), _none_if_empty),
     "SystemCPU": (("system_cpu_usec",), ("system_cpu_usec",), _cpu),
@@ -121,9 +209,44 @@ _JOB_AND_STEP: dict[str, tuple[tuple[str, ...], tuple[str, ...], Parser]] = {
     "JobID": ((), (), str),
     "JobIDRaw": ((), (), str),
 }
+_JOB_AND_STEP.update(
+    {
+        name: ((), (column,), _none_if_empty)
+        for name, column in (
+            ("TRESUsageInAve", "tres_usage_in_ave"),
+            ("TRESUsageInMax", "tres_usage_in_max"),
+            ("TRESUsageInMaxNode", "tres_usage_in_max_node"),
+            ("TRESUsageInMaxTask", "tres_usage_in_max_task"),
+            ("TRESUsageInMin", "tres_usage_in_min"),
+            ("TRESUsageInMinNode", "tres_usage_in_min_node"),
+            ("TRESUsageInMinTask", "tres_usage_in_min_task"),
+            ("TRESUsageInTot", "tres_usage_in_tot"),
+            ("TRESUsageOutAve", "tres_usage_out_ave"),
+            ("TRESUsageOutMax", "tres_usage_out_max"),
+            ("TRESUsageOutMaxNode", "tres_usage_out_max_node"),
+            ("TRESUsageOutMaxTask", "tres_usage_out_max_task"),
+            ("TRESUsageOutMin", "tres_usage_out_min"),
+            ("TRESUsageOutMinNode", "tres_usage_out_min_node"),
+            ("TRESUsageOutMinTask", "tres_usage_out_min_task"),
+            ("TRESUsageOutTot", "tres_usage_out_tot"),
+        )
+    }
+)
+#: A field left out when the named, more precise field is in the same header.
+_SUPERSEDED_BY = {"ConsumedEnergy": "ConsumedEnergyRaw", "ReqCPUFreq": "ReqCPUFreqMax"}
 
 #: Fields sacct computes from others (jobacct recomputes them) or that jobacct does not store.
-IGNORED_COMPUTED = {"CPUTime", "CPUTimeRAW", "Elapsed", "ElapsedRaw", "TimelimitRaw", "AllocNodes"}
+IGNORED_COMPUTED = {
+    "CPUTime",
+    "CPUTimeRAW",
+    "Elapsed",
+    "ElapsedRaw",
+    "TimelimitRaw",
+    "AllocNodes",
+    "Reserved",
+    "ResvCPU",
+    "ResvCPURAW",
+}
 
 
 @dataclass
@@ -246,7 +369,7 @@ def _read_row(row: dict[str, str], line: int, default_cluster: str) -> _JobRecor
     parsed: dict[str, Any] = {}
     for name, text in row.items():
         spec = _JOB_AND_STEP.get(name)
-        if spec is None:
+        if spec is None or _SUPERSEDED_BY.get(name) in row:
             continue
         job_cols, step_cols, parse = spec
         if is_step and not step_cols and name not in _STEP_SPECIAL:

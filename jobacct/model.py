@@ -5,7 +5,7 @@ Column meanings follow slurmdbd's ``<cluster>_job_table`` / ``<cluster>_step_tab
 exit codes are two columns (code, signal) instead of a raw wait status, so both halves can be
 queried and indexed; "unknown" times are NULL instead of 0; absent array/het ids are NULL
 instead of 0 / NO_VAL. All times are epoch seconds UTC; memory is in bytes unless named
-otherwise; CPU times are microseconds.
+otherwise; CPU times are microseconds (the steps' MinCPU/AveCPU: whole seconds).
 """
 
 from __future__ import annotations
@@ -125,6 +125,23 @@ class Job(Base):
     #: UserCPU + SystemCPU as printed.
     total_cpu_usec: Mapped[int | None] = mapped_column(BigInteger)
 
+    #: slurmdbd's ``job_db_inx`` (sacct's DBIndex), when the record came from slurmdbd.
+    db_index: Mapped[int | None] = mapped_column(BigInteger)
+    #: slurmdbd ids: association (AssocID), QOS (QOSRAW), WCKey (WCKeyID), reservation
+    #: (ReservationId; NULL when the job ran in none).
+    assoc_id: Mapped[int | None] = mapped_column(BigInteger)
+    qos_id: Mapped[int | None] = mapped_column(BigInteger)
+    wckey_id: Mapped[int | None] = mapped_column(BigInteger)
+    resv_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: Requested node count (ReqNodes: the node count of the requested TRES).
+    req_nodes: Mapped[int | None] = mapped_column(Integer)
+    #: Joules (ConsumedEnergy): the energy count of the job's allocated TRES; NULL when Slurm
+    #: recorded it as unknown (NO_VAL).
+    consumed_energy: Mapped[int | None] = mapped_column(BigInteger)
+    mcs_label: Mapped[str | None] = mapped_column(Text)
+    block_id: Mapped[str | None] = mapped_column(Text)
+    container: Mapped[str | None] = mapped_column(Text)
+
     steps: Mapped[list[Step]] = relationship(
         back_populates="job",
         cascade="all, delete-orphan",
@@ -181,6 +198,65 @@ class Step(Base):
     total_cpu_usec: Mapped[int | None] = mapped_column(BigInteger)
     #: Bytes.
     max_rss: Mapped[int | None] = mapped_column(BigInteger)
+
+    submit_line: Mapped[str | None] = mapped_column(Text)
+    container: Mapped[str | None] = mapped_column(Text)
+    #: Task distribution as sacct names it (Layout): Block, Cyclic, Plane, Unknown...
+    layout: Mapped[str | None] = mapped_column(String(64))
+    #: Requested CPU frequencies, Slurm's raw uint32 values: kHz, or a CPU_FREQ_* flag value
+    #: (Low, High, a governor...); NO_VAL when not requested.
+    req_cpufreq_min: Mapped[int | None] = mapped_column(BigInteger)
+    req_cpufreq_max: Mapped[int | None] = mapped_column(BigInteger)
+    req_cpufreq_gov: Mapped[int | None] = mapped_column(BigInteger)
+    #: Average CPU frequency in kHz (AveCPUFreq).
+    ave_cpufreq: Mapped[int | None] = mapped_column(BigInteger)
+    #: Joules (ConsumedEnergy).
+    consumed_energy: Mapped[int | None] = mapped_column(BigInteger)
+
+    # Usage statistics: memory and disk in bytes, pages as counts, CPU in whole seconds
+    # (sacct truncates Slurm's milliseconds); *_node is the node's name, *_task the task id.
+    max_rss_node: Mapped[str | None] = mapped_column(String(255))
+    max_rss_task: Mapped[int | None] = mapped_column(BigInteger)
+    ave_rss: Mapped[int | None] = mapped_column(BigInteger)
+    max_vmsize: Mapped[int | None] = mapped_column(BigInteger)
+    max_vmsize_node: Mapped[str | None] = mapped_column(String(255))
+    max_vmsize_task: Mapped[int | None] = mapped_column(BigInteger)
+    ave_vmsize: Mapped[int | None] = mapped_column(BigInteger)
+    max_pages: Mapped[int | None] = mapped_column(BigInteger)
+    max_pages_node: Mapped[str | None] = mapped_column(String(255))
+    max_pages_task: Mapped[int | None] = mapped_column(BigInteger)
+    ave_pages: Mapped[int | None] = mapped_column(BigInteger)
+    min_cpu: Mapped[int | None] = mapped_column(BigInteger)
+    min_cpu_node: Mapped[str | None] = mapped_column(String(255))
+    min_cpu_task: Mapped[int | None] = mapped_column(BigInteger)
+    ave_cpu: Mapped[int | None] = mapped_column(BigInteger)
+    max_disk_read: Mapped[int | None] = mapped_column(BigInteger)
+    max_disk_read_node: Mapped[str | None] = mapped_column(String(255))
+    max_disk_read_task: Mapped[int | None] = mapped_column(BigInteger)
+    ave_disk_read: Mapped[int | None] = mapped_column(BigInteger)
+    max_disk_write: Mapped[int | None] = mapped_column(BigInteger)
+    max_disk_write_node: Mapped[str | None] = mapped_column(String(255))
+    max_disk_write_task: Mapped[int | None] = mapped_column(BigInteger)
+    ave_disk_write: Mapped[int | None] = mapped_column(BigInteger)
+
+    # The TRES usage of the step as sacct prints it (TRESUsageIn*/TRESUsageOut*): names,
+    # unit-converted values, node names for *_node and task ids for *_task.
+    tres_usage_in_ave: Mapped[str | None] = mapped_column(Text)
+    tres_usage_in_max: Mapped[str | None] = mapped_column(Text)
+    tres_usage_in_max_node: Mapped[str | None] = mapped_column(Text)
+    tres_usage_in_max_task: Mapped[str | None] = mapped_column(Text)
+    tres_usage_in_min: Mapped[str | None] = mapped_column(Text)
+    tres_usage_in_min_node: Mapped[str | None] = mapped_column(Text)
+    tres_usage_in_min_task: Mapped[str | None] = mapped_column(Text)
+    tres_usage_in_tot: Mapped[str | None] = mapped_column(Text)
+    tres_usage_out_ave: Mapped[str | None] = mapped_column(Text)
+    tres_usage_out_max: Mapped[str | None] = mapped_column(Text)
+    tres_usage_out_max_node: Mapped[str | None] = mapped_column(Text)
+    tres_usage_out_max_task: Mapped[str | None] = mapped_column(Text)
+    tres_usage_out_min: Mapped[str | None] = mapped_column(Text)
+    tres_usage_out_min_node: Mapped[str | None] = mapped_column(Text)
+    tres_usage_out_min_task: Mapped[str | None] = mapped_column(Text)
+    tres_usage_out_tot: Mapped[str | None] = mapped_column(Text)
 
     job: Mapped[Job] = relationship(back_populates="steps", lazy="raise")
 

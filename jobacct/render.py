@@ -1,15 +1,22 @@
 """Writing sacct lines: fixed-width tables and ``-p``/``-P`` parsable output (§4.3).
 
 These writers produce plain text for scripts and pipes, byte for byte as sacct(1) does; no Rich
-here.
+here. On a terminal, ``jobacct.formats.terminal`` hooks in through ``clean`` (escaping control
+characters) and ``paint`` (colour).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from jobacct.fields import Column, Ctx, Kind
+
+#: Rewrites one cell's text before it is fitted or joined (e.g. escaping control characters).
+Cleaner = Callable[[str], str]
+#: Decorates a fitted table cell: ``(column, cell text, fitted cell) -> printed cell``. It
+#: must not change the printed width (colour codes only).
+Painter = Callable[[Column, str, str], str]
 
 
 def header_lines(columns: Sequence[Column]) -> list[str]:
@@ -39,9 +46,18 @@ def fit(value: str, width: int, kind: Kind) -> str:
     return value.ljust(size) if width < 0 else value.rjust(size)
 
 
-def table_line(cells: Sequence[str], columns: Sequence[Column]) -> str:
+def table_line(
+    cells: Sequence[str], columns: Sequence[Column], paint: Painter | None = None
+) -> str:
     """One fixed-width data line (each cell followed by a space)."""
-    return " ".join(fit(cell, col.width, col.field.kind) for cell, col in zip(cells, columns)) + " "
+    if paint is None:
+        fitted = (fit(cell, col.width, col.field.kind) for cell, col in zip(cells, columns))
+    else:
+        fitted = (
+            paint(col, cell, fit(cell, col.width, col.field.kind))
+            for cell, col in zip(cells, columns)
+        )
+    return " ".join(fitted) + " "
 
 
 def parsable_line(cells: Sequence[str], delimiter: str, trailing: bool) -> str:
@@ -65,6 +81,8 @@ def render_lines(
     parsable: str | None = None,
     delimiter: str = "|",
     header: bool = True,
+    clean: Cleaner | None = None,
+    paint: Painter | None = None,
 ) -> Iterator[str]:
     """Yield sacct output lines (without newlines) for ``(row, is_step)`` pairs.
 
@@ -75,15 +93,20 @@ def render_lines(
         parsable: None for fixed width, ``"p"`` for ``-p``, ``"P"`` for ``-P``.
         delimiter: ``--delimiter`` (only with ``parsable``).
         header: False for ``-n``.
+        clean: applied to every data cell first (jobacct.formats.terminal on a terminal).
+        paint: applied to every fitted table cell (colour; fixed width only).
     """
+    rows: Iterator[list[str]] = (cells_for(row, s, columns, ctx) for row, s in lines)
+    if clean is not None:
+        rows = ([clean(cell) for cell in cells] for cells in rows)
     if parsable is None:
         if header:
             yield from header_lines(columns)
-        for row, is_step in lines:
-            yield table_line(cells_for(row, is_step, columns, ctx), columns)
+        for cells in rows:
+            yield table_line(cells, columns, paint)
         return
     trailing = parsable == "p"
     if header:
         yield parsable_line([c.field.name for c in columns], delimiter, trailing)
-    for row, is_step in lines:
-        yield parsable_line(cells_for(row, is_step, columns, ctx), delimiter, trailing)
+    for cells in rows:
+        yield parsable_line(cells, delimiter, trailing)

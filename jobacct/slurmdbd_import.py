@@ -14,6 +14,9 @@ reads and prints them (golden/README.md "How exit codes are stored", slurm-seman
   ``enum job_state_reason`` (numbers differ between releases);
 * TRES id strings (``1=1,2=16000,4=1,5=1``) become sacct's text
   (``billing=1,cpu=1,mem=16000M,node=1``);
+* a step's TRES usage strings become sacct's TRESUsageIn*/Out* text (CPU time, converted
+  bytes, node names, task ids) and the typed statistics sacct derives from them (MaxRSS,
+  AveVMSize, MaxDiskRead, MinCPU...); ``task_dist`` becomes its Layout name;
 * the job's CPU times are the sums over its finished steps, as slurmdbd reports them.
 
 Records are keyed by (cluster, ``id_job``, ``time_submit``) like slurmdbd's unique index, so a
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import hostlist
 from sqlalchemy.orm import Session
 
 from jobacct import store
@@ -35,6 +39,7 @@ from jobacct.errors import ImportFormatError
 from jobacct.exitcode import ZERO, ExitCode
 from jobacct.importer import ImportResult
 from jobacct.model import Job
+from jobacct.slurmtime import format_elapsed
 from jobacct.units import format_size
 
 __all__ = [
@@ -44,11 +49,14 @@ __all__ = [
     "TRES_NAMES",
     "SlurmdbdImportResult",
     "format_tres",
+    "format_tres_usage",
     "import_slurmdbd",
     "job_flags_text",
     "read_mysql_tsv",
     "reason_text",
     "state_name",
+    "step_usage",
+    "task_layout_name",
     "tres_count",
 ]
 
@@ -388,7 +396,10 @@ TRES_NAMES: dict[int, str] = {
     7: "vmem",
     8: "pages",
 }
-TRES_CPU, TRES_MEM, TRES_NODE = 1, 2, 4
+TRES_CPU, TRES_MEM, TRES_ENERGY, TRES_NODE = 1, 2, 3, 4
+TRES_FS_DISK, TRES_VMEM, TRES_PAGES = 6, 7, 8
+#: Slurm's CPU usage in TRES usage strings is in milliseconds (``CPU_TIME_ADJ``).
+CPU_TIME_ADJ = 1000
 
 #: slurmdb job ``flags``: the scheduler that started the job, and the start-RPC bit
 #: (``slurmdb_job_flags_str``; "Recieved" is Slurm's spelling).
@@ -463,6 +474,113 @@ def tres_count(simple: str | None, tres_id: int) -> int | None:
         if ident == tres_id:
             return None if count in (NO_VAL64, INFINITE64) else count
     return None
+
+
+def _tres_raw(simple: str | None, tres_id: int) -> int | None:
+    """The count of one TRES as stored (NO_VAL64/INFINITE64 included); None if absent."""
+    for ident, count in _tres_items(simple):
+        if ident == tres_id:
+            return count
+    return None
+
+
+def format_tres_usage(
+    simple: str | None,
+    names: Mapping[int, str] | None = None,
+    *,
+    nodes: list[str] | None = None,
+    tasks: bool = False,
+) -> tuple[str | None, list[int]]:
+    """sacct's TRESUsageIn*/Out* text for a step's usage string, and the ids it cannot name.
+
+    Values (``slurmdb_make_tres_string_from_simple`` with the bytes flag): CPU is milliseconds,
+    printed as an elapsed time of whole seconds; every other TRES is unit-converted with no
+    base unit (``mem=3300K``, ``fs/disk=15319``). With ``nodes`` (the step's expanded node
+    list) the values are node indexes, printed as node names; with ``tasks`` they are task
+    ids, printed as they are. NO_VAL64 counts are left out, INFINITE64 prints ``NONE``; the
+    items are sorted like sacct's. An empty result is None.
+
+    Raises:
+        ValueError: the string is not ``id=count[,id=count...]``.
+    """
+    table = names if names is not None else TRES_NAMES
+    items: list[str] = []
+    unknown: list[int] = []
+    for ident, count in _tres_items(simple):
+        if count == NO_VAL64:
+            continue
+        name = table.get(ident)
+        if name is None:
+            unknown.append(ident)
+            continue
+        if count == INFINITE64:
+            value = "NONE"
+        elif nodes is not None:
+            # Slurm prints a missing host with %s of NULL.
+            value = nodes[count] if count < len(nodes) else "(null)"
+        elif tasks:
+            value = str(count)
+        elif ident == TRES_CPU:
+            value = format_elapsed(count // CPU_TIME_ADJ)
+        else:
+            value = format_size(count)
+        items.append(f"{name}={value}")
+    items.sort()
+    return (",".join(items) or None), unknown
+
+
+#: ``task_dist_states`` base values of ``slurm.h`` with ``slurm_step_layout_type_name``'s
+#: names. Three-level distributions return their name alone (no Pack/NoPack suffix).
+_LAYOUTS_2 = {
+    0x0001: "Cyclic",
+    0x0002: "Block",
+    0x0003: "Arbitrary",
+    0x0004: "Plane",
+    0x0011: "CCyclic",
+    0x0021: "CBlock",
+    0x0012: "BCyclic",
+    0x0022: "BBlock",
+    0x0031: "CFCyclic",
+    0x0032: "BFCyclic",
+}
+_LAYOUTS_3 = {
+    0x0111: "CCyclicCyclic",
+    0x0211: "CCyclicBlock",
+    0x0311: "CCyclicFCyclic",
+    0x0121: "CBlockCyclic",
+    0x0221: "CBlockBlock",
+    # Slurm's own table names CYCLIC_BLOCK_CFULL like CYCLIC_CYCLIC_CFULL.
+    0x0321: "CCyclicFCyclic",
+    0x0131: "CFCyclicCyclic",
+    0x0231: "CFCyclicBlock",
+    0x0331: "CFCyclicFCyclic",
+    0x0112: "BCyclicCyclic",
+    0x0212: "BCyclicBlock",
+    0x0312: "BCyclicFCyclic",
+    0x0122: "BBlockCyclic",
+    0x0222: "BBlockBlock",
+    0x0322: "BBlockFCyclic",
+    0x0132: "BFCyclicCyclic",
+    0x0232: "BFCyclicBlock",
+    0x0332: "BFCyclicFCyclic",
+}
+_DIST_STATE_BASE = 0xFFFF
+_DIST_PACK_NODES = 0x800000
+_DIST_NO_PACK_NODES = 0x400000
+
+
+def task_layout_name(task_dist: int) -> str:
+    """sacct's Layout for a step's ``task_dist`` (``slurm_step_layout_type_name``)."""
+    base = task_dist & _DIST_STATE_BASE
+    three = _LAYOUTS_3.get(base)
+    if three is not None:
+        return three
+    parts = [_LAYOUTS_2.get(base, "Unknown")]
+    if task_dist & _DIST_PACK_NODES:
+        parts.append("Pack")
+    if task_dist & _DIST_NO_PACK_NODES:
+        parts.append("NoPack")
+    return ",".join(parts)
 
 
 def format_tres(
@@ -562,6 +680,24 @@ class _Cells:
     def time(self, name: str) -> int | None:
         value = self.num(name)
         return None if value in (None, 0) else value
+
+    def id32(self, name: str) -> int | None:
+        """A uint32 that sacct prints blank when NO_VAL or INFINITE."""
+        value = self.num(name)
+        return None if value in (None, NO_VAL, INFINITE) else value
+
+    def real(self, name: str) -> float | None:
+        """A DOUBLE column."""
+        text = self.raw(name)
+        if text is None:
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{name} '{text}' is not a number") from None
+        if not (value >= 0 and value != float("inf")):
+            raise ValueError(f"{name} '{text}' is not a non-negative number")
+        return value
 
 
 def _opt(cells: _Cells, name: str, values: dict[str, Any], column: str, conv: Any) -> None:
@@ -675,6 +811,15 @@ def _read_job(cells: _Cells, where: str, ctx: _Context) -> _JobRec:
     _opt(cells, "priority", v, "priority", cells.num)
     _opt(cells, "cpus_req", v, "req_cpus", cells.num)
     _opt(cells, "timelimit", v, "timelimit", cells.num)
+    _opt(cells, "id_assoc", v, "assoc_id", cells.id32)
+    _opt(cells, "id_qos", v, "qos_id", cells.id32)
+    _opt(cells, "id_wckey", v, "wckey_id", cells.id32)
+    # print.c: ReservationId 0 is no reservation (a blank cell).
+    _opt(cells, "id_resv", v, "resv_id", lambda name: cells.id32(name) or None)
+    _opt(cells, "mcs_label", v, "mcs_label", cells.text)
+    _opt(cells, "id_block", v, "block_id", cells.text)
+    _opt(cells, "container", v, "container", cells.text)
+    v["db_index"] = cells.req_num("job_db_inx")
     if cells.has("nodelist"):
         v["nodelist"] = _nodelist(cells.raw("nodelist"))
     for name in ("time_eligible", "time_start", "time_end"):
@@ -716,6 +861,15 @@ def _read_job(cells: _Cells, where: str, ctx: _Context) -> _JobRec:
                     f"{where}: job {job_id}: {name} TRES id(s) {unknown} have no known name;"
                     " left out"
                 )
+    if cells.has("tres_req"):
+        v["req_nodes"] = tres_count(tres_req, TRES_NODE)
+    if cells.has("tres_alloc"):
+        # print.c: a job's energy is its tres_alloc count; NO_VAL64 is unknown (blank), an
+        # absent count is 0 (slurmctld leaves zero counts out).
+        energy = _tres_raw(tres_alloc, TRES_ENERGY)
+        v["consumed_energy"] = (
+            None if energy == NO_VAL64 else 0 if energy in (None, INFINITE64) else energy
+        )
     # print.c: AllocCPUS and NNodes count from tres_alloc, or from tres_req if it is empty.
     counted = tres_alloc or tres_req
     cpus = tres_count(counted, TRES_CPU) or 0
@@ -813,9 +967,130 @@ def _read_step(cells: _Cells, where: str, ctx: _Context) -> tuple[int, _StepRec]
         cpus = tres_count(simple, TRES_CPU)
         if cpus is not None:
             v["ncpus"] = cpus
-    if cells.has("tres_usage_in_max"):
-        v["max_rss"] = tres_count(cells.raw("tres_usage_in_max"), TRES_MEM)
+    _opt(cells, "submit_line", v, "submit_line", cells.text)
+    _opt(cells, "container", v, "container", cells.text)
+    if cells.has("task_dist"):
+        dist = cells.num("task_dist", signed=True)
+        v["layout"] = None if dist is None else task_layout_name(dist & 0xFFFFFFFF)
+    _opt(cells, "req_cpufreq_min", v, "req_cpufreq_min", cells.num)
+    _opt(cells, "req_cpufreq", v, "req_cpufreq_max", cells.num)
+    _opt(cells, "req_cpufreq_gov", v, "req_cpufreq_gov", cells.num)
+    if cells.has("act_cpufreq"):
+        khz = cells.real("act_cpufreq")
+        v["ave_cpufreq"] = None if khz is None or khz == NO_VAL else round(khz)
+    if cells.has("consumed_energy"):
+        energy = cells.num("consumed_energy")
+        v["consumed_energy"] = None if energy in (NO_VAL64, INFINITE64) else energy
+    _read_usage(cells, v, ctx, f"{where}: step {step_id}")
     return db_inx, _StepRec(0, step_id, comp, v)
+
+
+#: Typed usage statistics: (usage column, TRES id, what, step column). ``what`` is how the
+#: count is kept: "count" as it is, "cpu" milliseconds as whole seconds, "node" as the node's
+#: name, "task" as a task id.
+_USAGE_STATS: tuple[tuple[str, int, str, str], ...] = (
+    ("tres_usage_in_max", TRES_MEM, "count", "max_rss"),
+    ("tres_usage_in_max_nodeid", TRES_MEM, "node", "max_rss_node"),
+    ("tres_usage_in_max_taskid", TRES_MEM, "task", "max_rss_task"),
+    ("tres_usage_in_ave", TRES_MEM, "count", "ave_rss"),
+    ("tres_usage_in_max", TRES_VMEM, "count", "max_vmsize"),
+    ("tres_usage_in_max_nodeid", TRES_VMEM, "node", "max_vmsize_node"),
+    ("tres_usage_in_max_taskid", TRES_VMEM, "task", "max_vmsize_task"),
+    ("tres_usage_in_ave", TRES_VMEM, "count", "ave_vmsize"),
+    ("tres_usage_in_max", TRES_PAGES, "count", "max_pages"),
+    ("tres_usage_in_max_nodeid", TRES_PAGES, "node", "max_pages_node"),
+    ("tres_usage_in_max_taskid", TRES_PAGES, "task", "max_pages_task"),
+    ("tres_usage_in_ave", TRES_PAGES, "count", "ave_pages"),
+    ("tres_usage_in_min", TRES_CPU, "cpu", "min_cpu"),
+    ("tres_usage_in_min_nodeid", TRES_CPU, "node", "min_cpu_node"),
+    ("tres_usage_in_min_taskid", TRES_CPU, "task", "min_cpu_task"),
+    ("tres_usage_in_ave", TRES_CPU, "cpu", "ave_cpu"),
+    ("tres_usage_in_max", TRES_FS_DISK, "count", "max_disk_read"),
+    ("tres_usage_in_max_nodeid", TRES_FS_DISK, "node", "max_disk_read_node"),
+    ("tres_usage_in_max_taskid", TRES_FS_DISK, "task", "max_disk_read_task"),
+    ("tres_usage_in_ave", TRES_FS_DISK, "count", "ave_disk_read"),
+    ("tres_usage_out_max", TRES_FS_DISK, "count", "max_disk_write"),
+    ("tres_usage_out_max_nodeid", TRES_FS_DISK, "node", "max_disk_write_node"),
+    ("tres_usage_out_max_taskid", TRES_FS_DISK, "task", "max_disk_write_task"),
+    ("tres_usage_out_ave", TRES_FS_DISK, "count", "ave_disk_write"),
+)
+#: slurmdbd usage columns and the step columns holding their sacct text.
+_USAGE_TEXT: tuple[tuple[str, str], ...] = tuple(
+    (f"tres_usage_{way}_{what}", f"tres_usage_{way}_{column}")
+    for way in ("in", "out")
+    for what, column in (
+        ("ave", "ave"),
+        ("max", "max"),
+        ("max_nodeid", "max_node"),
+        ("max_taskid", "max_task"),
+        ("min", "min"),
+        ("min_nodeid", "min_node"),
+        ("min_taskid", "min_task"),
+        ("tot", "tot"),
+    )
+)
+
+
+def step_usage(
+    usage: Mapping[str, str | None],
+    nodelist: str | None,
+    names: Mapping[int, str] | None = None,
+) -> tuple[dict[str, Any], list[int]]:
+    """The step columns for a step's slurmdbd TRES usage strings, and the ids it cannot name.
+
+    ``usage`` maps slurmdbd's column names (``tres_usage_in_max``, ``tres_usage_out_ave``,
+    ``tres_usage_in_max_nodeid``...) to their ``id=count`` strings; only the columns given are
+    set. ``nodelist`` is the step's, which node indexes refer to. The result holds sacct's
+    TRESUsage* text and the typed statistics derived from the same counts (MaxRSS, AveVMSize,
+    MaxDiskRead, MinCPU and their node names and task ids).
+
+    Raises:
+        ValueError: a string is not ``id=count[,id=count...]``, or the node list is not a
+            host list.
+    """
+    values: dict[str, Any] = {}
+    try:
+        nodes = list(hostlist.expand_hostlist(nodelist)) if nodelist else []
+    except hostlist.BadHostlist:
+        raise ValueError(f"nodelist '{nodelist}' is not a host list") from None
+    unknown: set[int] = set()
+    for name, column in _USAGE_TEXT:
+        if name not in usage:
+            continue
+        text, missing = format_tres_usage(
+            usage[name],
+            names,
+            nodes=nodes if name.endswith("_nodeid") else None,
+            tasks=name.endswith("_taskid"),
+        )
+        values[column] = text
+        unknown.update(missing)
+    for name, tres_id, what, column in _USAGE_STATS:
+        if name not in usage:
+            continue
+        count = tres_count(usage[name], tres_id)
+        if count is None:
+            values[column] = None
+        elif what == "cpu":
+            values[column] = count // CPU_TIME_ADJ
+        elif what == "node":
+            values[column] = nodes[count] if count < len(nodes) else None
+        elif what == "task":
+            values[column] = None if count in (NO_VAL, INFINITE) else count
+        else:
+            values[column] = count
+    return values, sorted(unknown)
+
+
+def _read_usage(cells: _Cells, v: dict[str, Any], ctx: _Context, where: str) -> None:
+    usage = {name: cells.raw(name) for name, _ in _USAGE_TEXT if cells.has(name)}
+    if not usage:
+        return
+    nodelist = cells.raw("nodelist") if cells.has("nodelist") else None
+    values, unknown = step_usage(usage, nodelist, ctx.tres_names)
+    v.update(values)
+    if unknown:
+        ctx.warnings.append(f"{where}: TRES usage id(s) {unknown} have no known name; left out")
 
 
 def _read_all(

@@ -42,6 +42,7 @@ from jobacct.config import make_engine
 from jobacct.importer import import_sacct
 from jobacct.jobid import BATCH_STEP, EXTERN_STEP
 from jobacct.model import Job, Step
+from jobacct.slurmdbd_import import step_usage, task_layout_name
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "sample_db" / "jobacct.sqlite"
@@ -796,13 +797,137 @@ def _finish(rng: random.Random, job: Job, plan: Plan, scenario: str, steps: list
         job.derived_exit_code, job.derived_exit_signal = derived.code, derived.signal
 
 
+#: slurmdbd's ids of the tux cluster's QOS and associations (user, account).
+QOS_IDS = {"normal": 1, "high": 2}
+ASSOC_IDS = {
+    key: number
+    for number, key in enumerate(((u.name, a) for u in USERS for a in u.accounts), start=2)
+}
+#: Slurm's NO_VAL: a step started without --cpu-freq.
+NO_VAL = 0xFFFFFFFE
+#: task_dist values: srun's default block distribution, and none (batch, extern).
+DIST_BLOCK, DIST_NONE = 0x0002, 0
+
+
+def _accounting(job: Job, plan: Plan, db_index: int, seed: int) -> None:
+    """The slurmdbd ids, energy and step usage statistics of a generated job.
+
+    Drawn from a generator of their own (seeded by the job), so they do not change the
+    records drawn before them.
+    """
+    rng = random.Random(f"{seed}:{job.job_id_raw}:{job.time_submit}")
+    shape = plan.shape
+    job.db_index = db_index
+    job.assoc_id = ASSOC_IDS[(shape.user.name, shape.account)]
+    job.qos_id = QOS_IDS[shape.qos]
+    job.wckey_id = 0
+    job.req_nodes = shape.nnodes
+    for step in job.steps:
+        srun = step.step_id >= 0
+        step.layout = task_layout_name(DIST_BLOCK if srun else DIST_NONE)
+        freq = NO_VAL if srun else 0
+        step.req_cpufreq_min = step.req_cpufreq_max = step.req_cpufreq_gov = freq
+        step.submit_line = f"srun {step.step_name}" if srun else None
+        if step.time_end is not None and step.max_rss is not None:
+            _step_statistics(rng, step)
+    # slurmctld adds each finished step's energy to the job's allocated TRES.
+    job.consumed_energy = sum(s.consumed_energy or 0 for s in job.steps)
+
+
+def _usage_string(values: dict[int, int]) -> str:
+    return ",".join(f"{tres}={count}" for tres, count in sorted(values.items()))
+
+
+def _step_statistics(rng: random.Random, step: Step) -> None:
+    """Usage of a finished step as slurmdbd would hold it (TRES usage strings), turned into
+    the step's columns by the slurmdbd importer's own rules."""
+    assert step.time_end is not None and step.time_start is not None
+    assert step.max_rss is not None and step.nodelist is not None
+    nodes = hostlist.expand_hostlist(step.nodelist)
+    tasks = max(step.ntasks, 1)
+    per_node = -(-tasks // len(nodes))
+    seconds = max(step.time_end - step.time_start, 0)
+    is_extern = step.step_id == EXTERN_STEP
+    watts = 0.0 if is_extern else rng.uniform(180.0, 320.0)
+    energy = int(seconds * step.nnodes * watts)
+    page = 4096
+    cpu_total = (step.total_cpu_usec or 0) // 1000  # ms
+
+    def spread(top: int, low: float, unit: int = 1) -> tuple[int, int, int]:
+        """(max, ave, min) of one statistic over the tasks, ``top`` being the max; memory
+        is counted in whole KiB (``unit``) as the kernel reports it."""
+        if tasks == 1:
+            return top, top, top
+        ave = int(top * rng.uniform(low, 1.0)) // unit * unit
+        return top, ave, int(ave * rng.uniform(low, 1.0)) // unit * unit
+
+    cpu_ave = cpu_total // tasks
+    if tasks == 1:
+        cpu = (cpu_ave, cpu_ave, cpu_ave)
+    else:
+        cpu_max = min(cpu_total, int(cpu_ave * rng.uniform(1.0, 1.2)))
+        cpu = (cpu_max, cpu_ave, int(cpu_ave * rng.uniform(0.8, 1.0)))
+    rss = spread(step.max_rss, 0.6, 1024)
+    vm_top = step.max_rss + rng.randint(40_000, 400_000) * page
+    vmem = spread(vm_top, 0.8, 1024)
+    faults = 0 if rng.random() < 0.7 else rng.randint(1, 400)
+    pages = spread(faults, 0.3)
+    read = spread(0 if is_extern else int(10 ** rng.uniform(3, 9.5)), 0.4)
+    write = spread(0 if is_extern else int(10 ** rng.uniform(2, 9)), 0.4)
+    watts_task = spread(energy // tasks, 0.9)
+    # (TRES id, (max, ave, min)) of what the tasks read in and wrote out.
+    stats_in = {1: cpu, 2: rss, 3: watts_task, 6: read, 7: vmem, 8: pages}
+    stats_out = {3: (0, 0, 0), 6: write}
+    totals_in = {tres: ave * tasks for tres, (_, ave, _) in stats_in.items()}
+    totals_in[1], totals_in[3] = cpu_total, energy
+    totals_out = {3: 0, 6: write[1] * tasks}
+
+    def where(tres_ids: tuple[int, ...]) -> tuple[dict[int, int], dict[int, int]]:
+        """The task that had each extreme, and its node's index in the step's node list."""
+        chosen = {tres: rng.randrange(tasks) for tres in tres_ids}
+        node_ids = {tres: min(task // per_node, len(nodes) - 1) for tres, task in chosen.items()}
+        return chosen, node_ids
+
+    max_task, max_node = where((1, 2, 3, 6, 7, 8))
+    min_task, min_node = where((1, 2, 3, 6, 7, 8))
+    out_max_task, out_max_node = where((3, 6))
+    out_min_task, out_min_node = where((3, 6))
+    no_energy = (1, 2, 6, 7, 8)  # slurmstepd keeps no task id for energy
+    usage = {
+        "tres_usage_in_max": _usage_string({t: v[0] for t, v in stats_in.items()}),
+        "tres_usage_in_ave": _usage_string({t: v[1] for t, v in stats_in.items()}),
+        "tres_usage_in_min": _usage_string({t: v[2] for t, v in stats_in.items()}),
+        "tres_usage_in_tot": _usage_string(totals_in),
+        "tres_usage_in_max_nodeid": _usage_string(max_node),
+        "tres_usage_in_max_taskid": _usage_string({t: max_task[t] for t in no_energy}),
+        "tres_usage_in_min_nodeid": _usage_string(min_node),
+        "tres_usage_in_min_taskid": _usage_string({t: min_task[t] for t in no_energy}),
+        "tres_usage_out_max": _usage_string({t: v[0] for t, v in stats_out.items()}),
+        "tres_usage_out_ave": _usage_string({t: v[1] for t, v in stats_out.items()}),
+        "tres_usage_out_min": _usage_string({t: v[2] for t, v in stats_out.items()}),
+        "tres_usage_out_tot": _usage_string(totals_out),
+        "tres_usage_out_max_nodeid": _usage_string(out_max_node),
+        "tres_usage_out_max_taskid": _usage_string({6: out_max_task[6]}),
+        "tres_usage_out_min_nodeid": _usage_string(out_min_node),
+        "tres_usage_out_min_taskid": _usage_string({6: out_min_task[6]}),
+    }
+    values, unknown = step_usage(usage, step.nodelist)
+    assert not unknown
+    for column, value in values.items():
+        setattr(step, column, value)
+    step.consumed_energy = energy
+    # act_cpufreq as slurmdbd stores it (sacct prints 2596 as 2.60M).
+    step.ave_cpufreq = rng.choice((2100, 2400, 2600, 2900)) + rng.randint(-30, 30)
+
+
 def generate(session: Session, seed: int = SEED) -> Counter[str]:
     """Add the generated ``tux`` records to the session; returns the counts by scenario."""
     rng = random.Random(seed)
     counts: Counter[str] = Counter()
     jobs = []
-    for plan in _plans(rng):
+    for db_index, plan in enumerate(_plans(rng), start=1):
         job, scenario = _realise(rng, plan)
+        _accounting(job, plan, db_index, seed)
         jobs.append(job)
         counts[scenario] += 1
         if plan.array_task_id is not None:

@@ -112,7 +112,7 @@ def test_annotation_changes_only_derived_fields(golden_db: str) -> None:
         (["sacct", "-E", "yesterdayish"], 2, "yesterdayish"),
         (["sacct", "-o", "JobID,Bogus"], 2, "Bogus"),
         (["sacct", "-o", "JobID%x"], 2, "JobID%x"),
-        (["sacct", "-o", "MaxVMSize"], 2, "MaxVMSize"),
+        (["sacct", "-l", "-o", "JobID"], 2, "mutually exclusive"),
         (["sacct", "-s", "BOGUS"], 2, "BOGUS"),
         (
             ["sacct", "-a", "-S", "2026-11-22T11:33:56", "-E", "2026-11-22T11:32:56"],

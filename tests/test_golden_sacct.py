@@ -18,16 +18,17 @@ from jobacct.cli import main
 from jobacct.cli import sacct as sacct_cmd
 from tests.conftest import GOLDEN, parse_case
 
-#: Views whose whole stdout jobacct reproduces; the rest need fields or options of a later
-#: issue (the -l and --format=ALL views need usage statistics jobacct does not store yet).
+#: Views whose whole stdout jobacct reproduces; the rest need options of a later issue.
 EXACT = [
     "01_sacct_default.txt",
     "01b_sacct_default_all.txt",
     "02_X_exitcodes.txt",
     "02b_all_exitcodes.txt",
+    "03_parsable2_ALL.txt",
     "04b_P_long.txt",
     "05_p.txt",
     "06_n.txt",
+    "08_l.txt",
     "09_X.txt",
     "10_width.txt",
     "11_s_CA_F.txt",

@@ -48,7 +48,18 @@ FIELDS = (
     "NCPUS,NodeList,ReqMem,MaxRSS,TotalCPU,UserCPU,SystemCPU,Reason,"
     # beyond the list asked for: every other field both importers store
     "Flags,AllocTRES,ReqTRES,Priority,WorkDir,SubmitLine,Constraints,WCKey,GID,Group,ReqCPUS,"
-    "NTasks,Suspended,TimelimitRaw,AllocCPUS,AllocNodes,CPUTime,CPUTimeRAW,ElapsedRaw"
+    "NTasks,Suspended,TimelimitRaw,AllocCPUS,AllocNodes,CPUTime,CPUTimeRAW,ElapsedRaw,"
+    # the step usage statistics and the remaining fields of Slurm 22.05
+    "AssocID,AveCPU,AveCPUFreq,AveDiskRead,AveDiskWrite,AvePages,AveRSS,AveVMSize,BlockID,"
+    "ConsumedEnergy,ConsumedEnergyRaw,Container,DBIndex,Layout,MaxDiskRead,MaxDiskReadNode,"
+    "MaxDiskReadTask,MaxDiskWrite,MaxDiskWriteNode,MaxDiskWriteTask,MaxPages,MaxPagesNode,"
+    "MaxPagesTask,MaxRSSNode,MaxRSSTask,MaxVMSize,MaxVMSizeNode,MaxVMSizeTask,McsLabel,"
+    "MinCPU,MinCPUNode,MinCPUTask,QOSRAW,ReqCPUFreq,ReqCPUFreqGov,ReqCPUFreqMax,"
+    "ReqCPUFreqMin,ReqNodes,ReservationId,Reserved,ResvCPU,ResvCPURAW,TRESUsageInAve,"
+    "TRESUsageInMax,TRESUsageInMaxNode,TRESUsageInMaxTask,TRESUsageInMin,TRESUsageInMinNode,"
+    "TRESUsageInMinTask,TRESUsageInTot,TRESUsageOutAve,TRESUsageOutMax,TRESUsageOutMaxNode,"
+    "TRESUsageOutMaxTask,TRESUsageOutMin,TRESUsageOutMinNode,TRESUsageOutMinTask,"
+    "TRESUsageOutTot,WCKeyID"
 )
 #: Clock of the queries: after every golden job ended, so Elapsed never depends on "now".
 NOW = 1795400000

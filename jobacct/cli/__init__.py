@@ -1,18 +1,177 @@
-"""The ``jobacct`` command: a thin Typer layer over the library's plain functions."""
+"""The ``jobacct`` command: a thin Typer layer over the library's plain functions.
+
+Start-up time matters (``jobacct sacct -j ID`` should answer in a quarter of a second, tracker
+issue 3), so a subcommand's module, and what it imports, is loaded only when that command runs
+or a help screen lists it (:class:`LazyGroup`), and SQLAlchemy's exceptions are only looked at
+if SQLAlchemy was loaded.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
 import sys
-from typing import Annotated
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Annotated, Any
 
 import typer
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+import typer.main
 from typer._click import exceptions as click_exceptions
+from typer._click.core import Command
+from typer.core import TyperGroup
 
-from jobacct.cli import admin, importcmd, modifyjob, sacct, sjobexitmod
-from jobacct.cli import db as db_cmd
 from jobacct.cli.context import AppContext
 from jobacct.errors import ExitStatus, JobAcctError
+
+#: Commands given by a function: name -> (module, function, ``app.command`` settings).
+COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "sacct": (
+        "jobacct.cli.sacct",
+        "sacct",
+        {"context_settings": {"ignore_unknown_options": False}},
+    ),
+    "sjobexitmod": ("jobacct.cli.sjobexitmod", "sjobexitmod", {}),
+    "modify-job": ("jobacct.cli.modifyjob", "modify_job", {}),
+}
+#: Command groups given by a module's ``app`` (a ``typer.Typer``): name -> module.
+GROUPS: dict[str, str] = {
+    "admin": "jobacct.cli.admin",
+    "db": "jobacct.cli.db",
+    "import": "jobacct.cli.importcmd",
+}
+#: The order ``jobacct --help`` lists them in.
+ORDER = ("sacct", "sjobexitmod", "modify-job", "admin", "db", "import")
+
+
+def load_command(name: str) -> Command:
+    """Import the module of command ``name`` and build its click command as Typer would."""
+    command: Command
+    if name in GROUPS:
+        command = typer.main.get_group(importlib.import_module(GROUPS[name]).app)
+        command.name = name
+    else:
+        module, function, settings = COMMANDS[name]
+        single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        single.command(name, **settings)(getattr(importlib.import_module(module), function))
+        command = typer.main.get_command(single)
+    plain_text_options(command)
+    return command
+
+
+def plain_text_options(command: Command, *, subcommands: bool = True) -> None:
+    """Let Typer pass ``str``, ``list[str]`` and flag values through without Pydantic.
+
+    Typer (0.2x) coerces option values through a Pydantic ``TypeAdapter`` (even ``None``, the
+    default of an option not given, and the ``--help`` flag), and importing Pydantic for that
+    costs about 0.2 s of each command's start-up, while for a ``str`` the adapter is the
+    identity (``_parse_cli_str``: ``str(value)``), and for a ``bool`` flag value too. Any other
+    value still goes through Typer's own coercion, built when first needed; Typer versions
+    without this machinery are left alone.
+    """
+    for param in command.params:
+        _plain_text(param)
+    get_help_option = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = get_help_option(ctx)  # created on first use, then cached by the command
+        _plain_text(option)
+        return option
+
+    command.get_help_option = help_option  # type: ignore[method-assign]
+    if subcommands:
+        for sub in getattr(command, "commands", {}).values():
+            plain_text_options(sub)
+
+
+def _plain_text(param: Any) -> None:
+    descriptor = getattr(param, "type_descriptor", None)
+    if (
+        descriptor is None
+        or getattr(param, "_runtime_param", True) is not None
+        or descriptor.file_annotation is not None
+        or descriptor.parameter_info.parser is not None
+        or descriptor.annotation not in (str, list[str], bool)
+    ):
+        return
+    param._runtime_param = _plain_text_class()(
+        descriptor.parameter_info, descriptor.annotation, descriptor
+    )
+
+
+@functools.cache
+def _plain_text_class() -> type:
+    from dataclasses import dataclass
+
+    from typer._coercion import RuntimeParam, build_runtime_param
+
+    @dataclass(frozen=True)
+    class PlainText(RuntimeParam):
+        descriptor: Any
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            if self.annotation is bool:
+                if type(value) is bool:
+                    return value
+            elif type(value) is str:
+                return value
+            elif isinstance(value, (list, tuple)) and all(type(v) is str for v in value):
+                return list(value)
+            real = build_runtime_param(self.descriptor)
+            return real._coerce_value(value, param=param, ctx=ctx)
+
+    return PlainText
+
+
+class _LazyCommands(MutableMapping[str, Command]):
+    """A group's commands by name; each is built (its module imported) on first access."""
+
+    def __init__(self, names: tuple[str, ...], load: Callable[[str], Command]) -> None:
+        self._names = list(names)
+        self._load = load
+        self._built: dict[str, Command] = {}
+
+    def __getitem__(self, name: str) -> Command:
+        if name not in self._built:
+            if name not in self._names:
+                raise KeyError(name)
+            self._built[name] = self._load(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Command) -> None:
+        if name not in self._names:
+            self._names.append(name)
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        self._names.remove(name)
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+
+class LazyGroup(TyperGroup):
+    """The root group: its subcommands (:data:`ORDER`) are loaded on first use.
+
+    Click asks a group for its commands through ``get_command``/``list_commands``, which read
+    ``self.commands``; a lazy mapping there keeps ``jobacct sacct ...`` from importing the
+    admin, import and annotation modules. Listing every command (``jobacct --help``) loads all.
+    """
+
+    def __init__(self, *, commands: Any = None, **attrs: Any) -> None:
+        lazy = _LazyCommands(ORDER, load_command)
+        for name, command in dict(commands or {}).items():
+            lazy[name] = command
+        super().__init__(**attrs)
+        self.commands = lazy
+        plain_text_options(self, subcommands=False)  # its commands: when they are loaded
+
 
 app = typer.Typer(
     name="jobacct",
@@ -21,6 +180,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -39,14 +199,6 @@ def _root(
     ] = None,
 ) -> None:
     ctx.obj = AppContext(db_option=db)
-
-
-app.command("sacct", context_settings={"ignore_unknown_options": False})(sacct.sacct)
-app.command("sjobexitmod")(sjobexitmod.sjobexitmod)
-app.command("modify-job")(modifyjob.modify_job)
-app.add_typer(admin.app, name="admin")
-app.add_typer(db_cmd.app, name="db")
-app.add_typer(importcmd.app, name="import")
 
 
 def error_line(message: str) -> None:
@@ -69,19 +221,33 @@ def main(argv: list[str] | None = None) -> int:
     except click_exceptions.ClickException as exc:
         error_line(exc.format_message())
         return int(ExitStatus.USAGE)
-    except OperationalError as exc:
-        error_line(f"cannot use the database: {_first_line(exc)}")
-        return int(ExitStatus.DB_UNAVAILABLE)
-    except SQLAlchemyError as exc:
-        error_line(f"database error: {_first_line(exc)}")
-        return int(ExitStatus.ERROR)
     except KeyboardInterrupt:
         return int(ExitStatus.INTERRUPTED)
     except BrokenPipeError:
         # The reader (head, less) went away: not an error of ours.
         sys.stderr.close()
         return int(ExitStatus.SUCCESS)
+    except Exception as exc:
+        status = _database_error(exc)
+        if status is None:
+            raise
+        return int(status)
     return int(ExitStatus.SUCCESS)
+
+
+def _database_error(exc: Exception) -> ExitStatus | None:
+    """Report a SQLAlchemy error in one line; None if ``exc`` is not one."""
+    # Only a command that loaded SQLAlchemy can raise its errors: no import needed here.
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None:
+        return None
+    if isinstance(exc, sa_exc.OperationalError):
+        error_line(f"cannot use the database: {_first_line(exc)}")
+        return ExitStatus.DB_UNAVAILABLE
+    if isinstance(exc, sa_exc.SQLAlchemyError):
+        error_line(f"database error: {_first_line(exc)}")
+        return ExitStatus.ERROR
+    return None
 
 
 def _first_line(exc: BaseException) -> str:

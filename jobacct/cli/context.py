@@ -1,18 +1,21 @@
-"""What every command shares: the database URL option and how to open the store."""
+"""What every command shares: the database URL option and how to open the store.
+
+Imports of SQLAlchemy and of the schema check happen when a command opens the store, so that
+``jobacct --help`` and ``sacct -e`` start without them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
-
-from jobacct import migrate
-from jobacct.config import make_engine, resolve_database_url, write_engine
 from jobacct.errors import DatabaseUnavailableError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 
 @dataclass
@@ -23,6 +26,8 @@ class AppContext:
 
     def url(self) -> str:
         """The database URL by jobacct's one precedence rule."""
+        from jobacct.config import resolve_database_url
+
         return resolve_database_url(self.db_option)
 
     def engine(self, *, create: bool = False, check_schema: bool = True) -> Engine:
@@ -32,6 +37,11 @@ class AppContext:
             DatabaseUnavailableError: missing SQLite file or unreachable server.
             SchemaOutdatedError: schema behind or ahead of this version.
         """
+        from sqlalchemy.exc import OperationalError
+
+        from jobacct import migrate
+        from jobacct.config import make_engine
+
         url = self.url()
         engine = make_engine(url, create=create)
         if check_schema:
@@ -47,6 +57,10 @@ class AppContext:
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error."""
+        from sqlalchemy.orm import Session
+
+        from jobacct.config import write_engine
+
         engine = self.engine()
         try:
             bind = write_engine(engine) if write else engine

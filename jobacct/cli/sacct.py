@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from typing import Annotated
@@ -11,13 +12,30 @@ import typer
 
 from jobacct import caller
 from jobacct.cli.context import AppContext
-from jobacct.cli.output import write_lines
 from jobacct.errors import UsageError
-from jobacct.fields import DEFAULT_FORMAT, FIELDS, Column, Ctx, FieldError, resolve_format
+from jobacct.fields import (
+    DEFAULT_FORMAT,
+    FIELDS,
+    LONG_FORMAT,
+    Column,
+    Ctx,
+    FieldError,
+    resolve_format,
+)
+from jobacct.formats import output_mode, write_sacct
 from jobacct.jobid import JobIdError, parse_selectors
-from jobacct.query import FilterError, JobFilter, default_window, iter_lines, parse_states
-from jobacct.render import render_lines
-from jobacct.slurmtime import TimeSpecError, format_date, parse_time
+from jobacct.query import (
+    FilterError,
+    JobFilter,
+    default_window,
+    iter_lines,
+    parse_count_range,
+    parse_job_flags,
+    parse_nodelist,
+    parse_states,
+    parse_time_limit,
+)
+from jobacct.slurmtime import TimeSpecError, parse_time
 
 
 def _now() -> int:
@@ -45,18 +63,33 @@ def build_filter(
     duplicates: bool,
     caller_uid: int,
     now: int,
+    groups: str | None = None,
+    partitions: str | None = None,
+    qos: str | None = None,
+    wckeys: str | None = None,
+    reasons: str | None = None,
+    constraints: str | None = None,
+    job_flags: str | None = None,
+    nodelist: str | None = None,
+    nnodes: str | None = None,
+    ncpus: str | None = None,
+    timelimit_min: str | None = None,
+    timelimit_max: str | None = None,
+    all_clusters: bool = False,
+    whole_hetjob: str | None = None,
 ) -> JobFilter:
     """Turn sacct's option strings into a :class:`JobFilter`.
 
     The default user scope is sacct's (§4.7): your own jobs, unless you are root, give
-    ``-a``, ``-u -1``, or ``-j`` without ``-u``.
+    ``-a``, ``-u -1``, or ``-j``/``-N`` without ``-u``.
 
     Raises:
-        UsageError: naming the bad job id, state or time.
+        UsageError: naming the bad job id, state, time, range, node list or time limit.
     """
     f = JobFilter(allocations_only=allocations, duplicates=duplicates)
     try:
         if jobs:
+            _refuse_task_ranges(jobs)
             f.selectors = parse_selectors(jobs)
         if states:
             f.states = parse_states(states)
@@ -64,18 +97,113 @@ def build_filter(
             f.start = parse_time(start, now)
         if end:
             f.end = parse_time(end, now)
+        _add_selection(
+            f,
+            groups=groups,
+            partitions=partitions,
+            qos=qos,
+            wckeys=wckeys,
+            reasons=reasons,
+            constraints=constraints,
+            job_flags=job_flags,
+            nodelist=nodelist,
+            nnodes=nnodes,
+            ncpus=ncpus,
+            timelimit_min=timelimit_min,
+            timelimit_max=timelimit_max,
+            whole_hetjob=whole_hetjob,
+        )
     except (JobIdError, FilterError, TimeSpecError) as exc:
         raise UsageError(str(exc)) from exc
     f.accounts = _split(accounts)
-    f.clusters = _split(clusters)
+    cluster_list = _split(clusters)
+    # -L, -M all and -M -1 mean every cluster (jobacct's default is already all of them).
+    if all_clusters or (cluster_list and {c.lower() for c in cluster_list} & {"all", "-1"}):
+        cluster_list = None
+    f.clusters = cluster_list
     f.names = _split(names)
     user_list = _split(users)
     if user_list is not None and "-1" not in user_list:
         f.uids = [int(u) for u in user_list if u.isdigit()]
         f.user_names = [u for u in user_list if not u.isdigit()]
-    elif user_list is None and not (all_users or caller_uid == 0 or f.selectors):
+    elif user_list is None and not (
+        all_users or caller_uid == 0 or f.selectors or f.nodes is not None
+    ):
         f.uids = [caller_uid]
     return f
+
+
+_TASK_RANGE = re.compile(r"[0-9]+_\[[^\]]*\]?")
+
+
+def _refuse_task_ranges(jobs: str) -> None:
+    # sacct -j takes single array tasks only; 123_[1-3] is a fatal "Bad job/step" (§4.9).
+    match = _TASK_RANGE.search(jobs)
+    if match is not None:
+        raise JobIdError(
+            f"invalid job id '{match.group(0)}': sacct -j takes no array task ranges; "
+            "give each task (123_1,123_2,...) or the array id (123) for all of them"
+        )
+
+
+def _add_selection(
+    f: JobFilter,
+    *,
+    groups: str | None,
+    partitions: str | None,
+    qos: str | None,
+    wckeys: str | None,
+    reasons: str | None,
+    constraints: str | None,
+    job_flags: str | None,
+    nodelist: str | None,
+    nnodes: str | None,
+    ncpus: str | None,
+    timelimit_min: str | None,
+    timelimit_max: str | None,
+    whole_hetjob: str | None,
+) -> None:
+    """The selection options beyond users, accounts, names, states and times (§4.5).
+
+    Raises:
+        FilterError: naming the bad value.
+    """
+    group_list = _split(groups)
+    if group_list is not None:
+        f.gids = [int(g) for g in group_list if g.isdigit()]
+        f.group_names = [g for g in group_list if not g.isdigit()]
+    f.partitions = _split(partitions)
+    f.qos = _split(qos)
+    f.wckeys = _split(wckeys)
+    f.reasons = _split(reasons)
+    if constraints is not None:
+        f.constraints = [c.strip() for c in constraints.split(",")]
+    if job_flags is not None:
+        f.job_flags = parse_job_flags(job_flags)
+    if nodelist is not None:
+        f.nodes = parse_nodelist(nodelist)
+    if nnodes is not None:
+        f.nnodes = parse_count_range(nnodes, "node count range")
+    if ncpus is not None:
+        f.ncpus = parse_count_range(ncpus, "CPU count range")
+    if timelimit_min is not None:
+        f.timelimit_min = parse_time_limit(timelimit_min)
+    if timelimit_max is not None:
+        f.timelimit_max = parse_time_limit(timelimit_max)
+    if (
+        f.timelimit_min is not None
+        and f.timelimit_max is not None
+        and f.timelimit_min > f.timelimit_max
+    ):
+        raise FilterError(
+            f"invalid time limit range: --timelimit-min '{timelimit_min}' is above "
+            f"--timelimit-max '{timelimit_max}'"
+        )
+    if whole_hetjob is not None:
+        value = whole_hetjob.strip().lower()
+        if value not in ("yes", "no"):
+            raise FilterError(f"invalid --whole-hetjob value '{whole_hetjob}': use yes or no")
+        f.whole_hetjob = value == "yes"
 
 
 def sacct(
@@ -120,6 +248,69 @@ def sacct(
     duplicates: Annotated[
         bool, typer.Option("--duplicates", "-D", help="Every record of a job id (requeues).")
     ] = False,
+    groups: Annotated[
+        str | None,
+        typer.Option("--group", "--gid", "-g", help="Groups (names or gids, comma list)."),
+    ] = None,
+    partitions: Annotated[
+        str | None, typer.Option("--partition", "-r", help="Partitions (comma list).")
+    ] = None,
+    qos: Annotated[str | None, typer.Option("--qos", "-q", help="QOS names (comma list).")] = None,
+    wckeys: Annotated[
+        str | None, typer.Option("--wckeys", "-W", help="WCKeys (comma list).")
+    ] = None,
+    reasons: Annotated[
+        str | None,
+        typer.Option("--reason", "-R", help="Stored reasons, e.g. NonZeroExitCode (comma list)."),
+    ] = None,
+    constraints: Annotated[
+        str | None,
+        typer.Option("--constraints", "-C", help="Jobs whose constraints hold all of these."),
+    ] = None,
+    job_flags: Annotated[
+        str | None,
+        typer.Option(
+            "--flags", "-F", help="SchedSubmit,SchedMain,SchedBackfill,StartReceived (any)."
+        ),
+    ] = None,
+    nodelist: Annotated[
+        str | None,
+        typer.Option(
+            "--nodelist", "-N", help="Jobs that ran on any of these nodes: tux[0-3,7] (all users)."
+        ),
+    ] = None,
+    nnodes: Annotated[
+        str | None, typer.Option("--nnodes", "-i", help="Node count N or range N-M.")
+    ] = None,
+    ncpus: Annotated[
+        str | None, typer.Option("--ncpus", "-I", help="Allocated CPUs N or range N-M.")
+    ] = None,
+    timelimit_min: Annotated[
+        str | None,
+        typer.Option(
+            "--timelimit-min", "-k", help="Time limit (M, H:M:S, D-H...); alone: exactly this."
+        ),
+    ] = None,
+    timelimit_max: Annotated[
+        str | None,
+        typer.Option("--timelimit-max", "-K", help="Upper end of the -k range (needs -k)."),
+    ] = None,
+    all_clusters: Annotated[
+        bool, typer.Option("--allclusters", "-L", help="Every cluster (the default here).")
+    ] = False,
+    whole_hetjob: Annotated[
+        str | None,
+        typer.Option(
+            "--whole-hetjob", help="yes: -j brings every het component; no: only the id given."
+        ),
+    ] = None,
+    truncate: Annotated[
+        bool,
+        typer.Option("--truncate", "-T", help="Clip Start/End to the window; Elapsed follows."),
+    ] = False,
+    expand_array: Annotated[
+        bool, typer.Option("--array", help="One line per pending task of an array record.")
+    ] = False,
     fmt: Annotated[
         list[str] | None,
         typer.Option(
@@ -129,6 +320,9 @@ def sacct(
     brief: Annotated[
         bool, typer.Option("--brief", "-b", help="JobID, State, ExitCode only.")
     ] = False,
+    long: Annotated[
+        bool, typer.Option("--long", "-l", help="sacct's long list: usage statistics too.")
+    ] = False,
     noheader: Annotated[bool, typer.Option("--noheader", "-n", help="No header lines.")] = False,
     parsable: Annotated[
         bool, typer.Option("--parsable", "-p", help="'|'-separated, with a trailing '|'.")
@@ -137,6 +331,22 @@ def sacct(
         bool, typer.Option("--parsable2", "-P", help="'|'-separated, no trailing '|'.")
     ] = False,
     delimiter: Annotated[str, typer.Option("--delimiter", help="Delimiter for -p/-P.")] = "|",
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="sacct's JSON document (Slurm 22.05 keys), jobs with their steps nested; "
+            "-o/-b/-n are ignored.",
+        ),
+    ] = False,
+    ndjson: Annotated[
+        bool,
+        typer.Option("--ndjson", help="One JSON job object (steps nested) per line."),
+    ] = False,
+    csv_out: Annotated[
+        bool,
+        typer.Option("--csv", help="RFC 4180 CSV of the -o fields (CRLF line ends)."),
+    ] = False,
     helpformat: Annotated[
         bool,
         typer.Option("--helpformat", "--help-fields", "-e", help="List the field names and exit."),
@@ -146,14 +356,24 @@ def sacct(
 
     Example: jobacct sacct -a -X -o JobID,State,ExitCode,DerivedExitCode,Comment -S now-1days
     """
+    out_mode = output_mode(
+        json=json_out, ndjson=ndjson, csv=csv_out, parsable=parsable, parsable2=parsable2
+    )
     if helpformat:
         _print_helpformat()
         return
     app_ctx: AppContext = ctx.obj
     now = _now()
     spec = ",".join(fmt) if fmt else ""
+    if long and spec:
+        raise UsageError(
+            "Options -o(--format) and -l(--long) are mutually exclusive."
+            " Please remove one and retry."
+        )
     if brief:
         spec = ",".join(x for x in (spec, "jobid,state,exitcode") if x)
+    if long:
+        spec = ",".join(x for x in (spec, LONG_FORMAT) if x)
     if not spec:
         spec = os.environ.get("SACCT_FORMAT") or DEFAULT_FORMAT
     try:
@@ -174,29 +394,38 @@ def sacct(
         duplicates=duplicates,
         caller_uid=caller.caller_uid(),
         now=now,
+        groups=groups,
+        partitions=partitions,
+        qos=qos,
+        wckeys=wckeys,
+        reasons=reasons,
+        constraints=constraints,
+        job_flags=job_flags,
+        nodelist=nodelist,
+        nnodes=nnodes,
+        ncpus=ncpus,
+        timelimit_min=timelimit_min,
+        timelimit_max=timelimit_max,
+        all_clusters=all_clusters,
+        whole_hetjob=whole_hetjob,
     )
+    # --array is a print option: sacct's --json dumps each record once, whatever it says.
+    f.truncate, f.expand_arrays = truncate, expand_array and not (json_out or ndjson)
     try:
         window = default_window(f, now, parse_time("today", now))
-    except FilterError:
-        assert f.start is not None and f.end is not None
-        raise UsageError(
-            f"Start time ({format_date(f.start)}) requested is after end time "
-            f"({format_date(f.end)})."
-        ) from None
+    except FilterError as exc:
+        raise UsageError(str(exc)) from None
     render_ctx = Ctx(now=now, time_format=os.environ.get("SLURM_TIME_FORMAT"))
-    mode = "P" if parsable2 else "p" if parsable else None
     engine = app_ctx.engine()
     try:
         with engine.connect() as conn:
-            write_lines(
-                render_lines(
-                    iter_lines(conn, f, window),
-                    columns,
-                    render_ctx,
-                    parsable=mode,
-                    delimiter=delimiter,
-                    header=not noheader,
-                )
+            write_sacct(
+                iter_lines(conn, f, window, now=now),
+                out_mode,
+                columns,
+                render_ctx,
+                delimiter=delimiter,
+                header=not noheader,
             )
     finally:
         engine.dispose()

@@ -1,0 +1,813 @@
+"""Benchmark ``jobacct sacct`` on a store of a million jobs (tracker issue 3).
+
+Usage (from the project root)::
+
+    .venv/bin/python bench/bench_sacct.py [--jobs 1000000] [--db bench/bench.sqlite] [--rebuild]
+
+1. Builds, once (reused unless ``--rebuild``), a SQLite store of N jobs over 30 days, about 3
+   steps each (batch, extern and 0-2 srun steps), migrated to head with
+   :func:`jobacct.migrate.upgrade`, bulk-loaded with the stdlib ``sqlite3`` ``executemany``
+   in big transactions (WAL, ``synchronous=NORMAL``), then ``ANALYZE``.
+2. Times whole ``jobacct`` commands as subprocesses (the real console script), several runs
+   each, and reports the median wall time, output lines, rows/s and the child's peak RSS
+   (``os.wait4``'s ``ru_maxrss``, KiB on Linux).
+3. Prints ``EXPLAIN QUERY PLAN`` of the statements behind the day window and the ``-j`` lookup,
+   and writes the figures to ``bench/RESULTS.md``.
+
+Targets (issue 3): one-day window ``-P`` >= 200,000 rows/s; ``sacct -j ID`` under 0.25 s for
+the whole command; peak RSS under 200 MB for a 1,000,000-line output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shlex
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+JOBACCT = VENV_BIN / "jobacct"
+DEFAULT_DB = ROOT / "bench" / "bench.sqlite"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+DAY = 86_400
+DAYS = 30
+CLUSTER = "tux"
+CHUNK_JOBS = 50_000  # jobs per transaction (performance.md: 50k per transaction)
+BUILD_TABLE = "bench_build"  # the build's figures, stored beside the data
+
+# Targets from the tracker (issue 3).
+TARGET_DAY_ROWS_PER_S = 200_000
+TARGET_LOOKUP_S = 0.25
+TARGET_RSS_KIB = 200 * 1000  # "200 MB"
+
+# slurmdbd's step id encoding (model.Step).
+STEP_BATCH = -5
+STEP_EXTERN = -4
+
+
+# --------------------------------------------------------------------------- data
+
+JOB_COLUMNS = (
+    "id", "cluster", "job_id_raw", "array_job_id", "array_task_id", "job_name", "user_name",
+    "uid", "group_name", "gid", "account", "partition", "qos", "work_dir", "submit_line",
+    "flags", "priority", "nodelist", "nnodes", "ncpus", "req_cpus", "req_mem", "alloc_tres",
+    "req_tres", "timelimit", "time_submit", "time_eligible", "time_start", "time_end",
+    "time_suspended", "state", "reason", "kill_requid", "exit_code", "exit_signal",
+    "derived_exit_code", "derived_exit_signal", "derived_annotated", "computed_exit_code",
+    "computed_exit_signal", "user_cpu_usec", "system_cpu_usec", "total_cpu_usec",
+)  # fmt: skip
+STEP_COLUMNS = (
+    "job_pk", "step_id", "step_name", "state", "kill_requid", "exit_code", "exit_signal",
+    "nodelist", "nnodes", "ntasks", "ncpus", "alloc_tres", "time_start", "time_end",
+    "time_suspended", "user_cpu_usec", "system_cpu_usec", "total_cpu_usec", "max_rss",
+)  # fmt: skip
+
+N_USERS = 400
+N_ACCOUNTS = 60
+N_NODES = 2000
+CORES_PER_NODE = 64
+PARTITIONS = (("batch", 50), ("short", 20), ("gpu", 10), ("long", 8), ("bigmem", 5), ("debug", 7))
+QOS = (("normal", 80), ("high", 8), ("low", 10), ("debug", 2))
+JOB_NAMES = (
+    "run.sh", "train", "simulate", "analysis", "preprocess", "bash", "job.slurm", "make",
+    "python", "md_run", "postproc", "wrf.exe", "lammps", "gromacs", "array_task",
+)  # fmt: skip
+PROGRAMS = ("python", "hostname", "mpirun", "lmp", "gmx_mpi", "wrf.exe", "a.out", "bash")
+TIMELIMITS = (30, 60, 120, 240, 480, 720, 1440, 2880)
+#: Terminal states and their share (percent); RUNNING comes from end times after "now".
+STATES = (
+    ("COMPLETED", 71.0), ("FAILED", 12.0), ("CANCELLED", 8.0), ("TIMEOUT", 4.5),
+    ("OUT_OF_MEMORY", 3.0), ("NODE_FAIL", 0.5), ("PREEMPTED", 1.0),
+)  # fmt: skip
+
+
+@dataclass
+class _Pools:
+    """Pre-drawn choices (random.choices in bulk is much faster than one call per row)."""
+
+    rng: random.Random
+    size: int
+    draws: dict[str, list[Any]] = field(default_factory=dict)
+    pos: int = 0
+
+    def refill(self) -> None:
+        r, k = self.rng, self.size
+        weights_users = [1.0 / (i + 1) ** 0.9 for i in range(N_USERS)]
+        self.draws = {
+            "user": r.choices(range(N_USERS), weights_users, k=k),
+            "partition": r.choices([p for p, _ in PARTITIONS], [w for _, w in PARTITIONS], k=k),
+            "qos": r.choices([q for q, _ in QOS], [w for _, w in QOS], k=k),
+            "state": r.choices([s for s, _ in STATES], [w for _, w in STATES], k=k),
+            "nnodes": r.choices((1, 2, 4, 8, 16), (72, 12, 8, 6, 2), k=k),
+            "cpn": r.choices((1, 2, 4, 8, 16, 32, 64), (20, 10, 15, 20, 15, 10, 10), k=k),
+            "timelimit": r.choices(TIMELIMITS, (5, 15, 20, 20, 10, 15, 10, 5), k=k),
+            "nsrun": r.choices((0, 1, 2), (30, 40, 30), k=k),
+            "name": r.choices(JOB_NAMES, k=k),
+        }
+        self.pos = 0
+
+
+def generate(
+    n_jobs: int, base: int, now: int, seed: int = 20261123
+) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
+    """Yield ``(job_rows, step_rows)`` chunks of ``CHUNK_JOBS`` jobs, in submit order.
+
+    Jobs are submitted evenly over ``DAYS`` days from ``base``; about 17% are array tasks;
+    ended jobs get batch + extern + 0-2 srun steps; jobs still running at ``now`` are RUNNING.
+    """
+    rng = random.Random(seed)
+    pools = _Pools(rng, CHUNK_JOBS)
+    user_account = [rng.randrange(N_ACCOUNTS) for _ in range(N_USERS)]
+    user_group = [rng.randrange(40) for _ in range(N_USERS)]
+    mean_gap = DAYS * DAY / n_jobs
+    t = float(base)
+    job_id = 1_000_000
+    array_left = 0
+    array_id = 0
+    array_task = 0
+    array_submit = 0
+    jobs: list[tuple[Any, ...]] = []
+    steps: list[tuple[Any, ...]] = []
+    for pk in range(1, n_jobs + 1):
+        if pools.pos >= pools.size or not pools.draws:
+            pools.refill()
+        i = pools.pos
+        pools.pos += 1
+        d = pools.draws
+        job_id += 1
+        # ---- identity, owner, request
+        if array_left == 0 and rng.random() < 0.008:
+            array_left = rng.randint(2, 50)
+            array_id, array_task = job_id, 0
+            t += rng.expovariate(1.0 / mean_gap)
+            array_submit = int(t)
+        if array_left:
+            array_left -= 1
+            a_job: int | None = array_id
+            a_task: int | None = array_task
+            array_task += 1
+            submit = array_submit
+        else:
+            a_job = a_task = None
+            t += rng.expovariate(1.0 / mean_gap)
+            submit = int(t)
+        u = d["user"][i]
+        user = f"user{u:03d}"
+        uid = 20_000 + u
+        gid = 5_000 + user_group[u]
+        account = f"acct{user_account[u]:02d}"
+        partition = d["partition"][i]
+        nnodes = d["nnodes"][i]
+        cpn = d["cpn"][i]
+        ncpus = nnodes * cpn
+        mem = ncpus * 2000
+        tres = f"billing={ncpus},cpu={ncpus},mem={mem}M,node={nnodes}"
+        timelimit = d["timelimit"][i]
+        name = d["name"][i]
+        # ---- times
+        eligible = submit if rng.random() > 0.1 else submit + rng.randint(60, 7200)
+        wait = int(rng.expovariate(1.0 / 600))
+        start: int | None = eligible + wait
+        limit_s = timelimit * 60
+        state = d["state"][i]
+        if state == "TIMEOUT":
+            run = limit_s
+        elif state in ("FAILED", "NODE_FAIL"):
+            run = min(int(rng.expovariate(1.0 / 600)) + 1, limit_s)
+        else:
+            run = min(int(rng.lognormvariate(7.5, 1.2)) + 5, limit_s)
+        assert start is not None
+        end: int | None = start + run
+        kill_requid = None
+        exit_code, exit_signal = 0, 0
+        if state == "CANCELLED":
+            kill_requid = uid if rng.random() < 0.9 else 0
+            exit_signal = 15
+            if rng.random() < 0.25:  # cancelled while pending: never started
+                end = start
+                start = None
+        elif state == "FAILED":
+            exit_code = rng.choice((1, 1, 1, 2, 127, 255, 137))
+        elif state == "OUT_OF_MEMORY":
+            exit_signal = 125
+        elif state == "NODE_FAIL":
+            exit_code = 1
+        if end is not None and end > now:
+            if start is not None and start <= now:
+                state, end, exit_code, exit_signal, kill_requid = "RUNNING", None, 0, 0, None
+            else:
+                state, start, end, exit_code, exit_signal = "PENDING", None, None, 0, 0
+                kill_requid = None
+        started = start is not None
+        if started:
+            first = rng.randrange(1, N_NODES - nnodes + 2)
+            nodes = (
+                f"node{first:04d}" if nnodes == 1 else f"node[{first:04d}-{first + nnodes - 1:04d}]"
+            )
+        else:
+            nodes = None
+        elapsed = ((end if end is not None else now) - start) if start is not None else 0
+        user_cpu = int(elapsed * ncpus * rng.uniform(0.2, 0.95) * 1e6) if end else None
+        sys_cpu = int(user_cpu * 0.04) if user_cpu is not None else None
+        total_cpu = user_cpu + sys_cpu if user_cpu is not None and sys_cpu is not None else None
+        # ---- steps (derived exit code = highest step exit code, Slurm's rule)
+        derived = 0
+        if started and end is not None:
+            assert start is not None and nodes is not None
+            batch_state = {"TIMEOUT": "CANCELLED", "PREEMPTED": "CANCELLED"}.get(state, state)
+            step_sig = 15 if batch_state == "CANCELLED" else exit_signal
+            first_node = nodes.split("[")[0] + nodes.split("[")[1][:4] if nnodes > 1 else nodes
+            rss = rng.randrange(10_000_000, 4_000_000_000)
+            ucpu = user_cpu or 0
+            steps.append((
+                pk, STEP_BATCH, "batch", batch_state, kill_requid, exit_code, step_sig,
+                first_node, 1, 1, cpn, f"cpu={cpn},mem={cpn * 2000}M,node=1", start, end, 0,
+                ucpu // 4, (sys_cpu or 0) // 4, (ucpu + (sys_cpu or 0)) // 4, rss,
+            ))  # fmt: skip
+            steps.append((
+                pk, STEP_EXTERN, "extern", "COMPLETED", None, 0, 0, nodes, nnodes, nnodes,
+                ncpus, tres, start, end, 0, 1000, 2000, 3000, 1_000_000,
+            ))  # fmt: skip
+            s_start = start + 2
+            for step in range(d["nsrun"][i]):
+                if s_start >= end:
+                    break
+                s_end = s_start + max((end - s_start) // 2, 1)
+                s_state, s_code = "COMPLETED", 0
+                if state == "FAILED" and step == d["nsrun"][i] - 1:
+                    s_state, s_code = "FAILED", exit_code
+                derived = max(derived, s_code)
+                s_cpu = (s_end - s_start) * ncpus * 700_000
+                steps.append((
+                    pk, step, rng.choice(PROGRAMS), s_state, None, s_code, 0, nodes, nnodes,
+                    ncpus, ncpus, tres, s_start, s_end, 0, s_cpu, s_cpu // 25,
+                    s_cpu + s_cpu // 25, rng.randrange(1_000_000, 8_000_000_000),
+                ))  # fmt: skip
+                s_start = s_end + 1
+            derived = max(derived, exit_code)
+        jobs.append((
+            pk, CLUSTER, job_id, a_job, a_task, name, user, uid, f"grp{user_group[u]:02d}", gid,
+            account, partition, d["qos"][i], f"/home/{user}/proj{pk % 7}", f"sbatch {name}",
+            "SchedMain" if wait < 120 else "SchedBackfill", rng.randrange(1, 100_000), nodes,
+            nnodes, ncpus, ncpus, mem, tres if started else None, tres, timelimit, submit,
+            eligible, start, end, 0, state, "None" if started else "Priority", kill_requid,
+            exit_code if end is not None else None, exit_signal if end is not None else None,
+            derived, 0, 0, derived, 0, user_cpu, sys_cpu, total_cpu,
+        ))  # fmt: skip
+        if len(jobs) >= CHUNK_JOBS:
+            yield jobs, steps
+            jobs, steps = [], []
+    if jobs:
+        yield jobs, steps
+
+
+# --------------------------------------------------------------------------- build
+
+
+def _fill_unknown_not_null(
+    conn: sqlite3.Connection, table: str, columns: Sequence[str]
+) -> list[tuple[str, Any]]:
+    """Columns a newer schema added as NOT NULL without a default: what to put in them."""
+    extra: list[tuple[str, Any]] = []
+    for _cid, name, ctype, notnull, default, pk in conn.execute(f"PRAGMA table_info({table})"):
+        if name in columns or pk or not notnull or default is not None:
+            continue
+        is_text = any(k in ctype.upper() for k in ("CHAR", "TEXT", "CLOB"))
+        extra.append((name, "" if is_text else 0))
+    return extra
+
+
+def build(path: Path, n_jobs: int) -> dict[str, float]:
+    """Create the store at ``path`` (via a temporary file, renamed when complete)."""
+    from jobacct import migrate
+    from jobacct.config import enable_wal, make_engine
+
+    # Named like the store (bench/*.sqlite is git-ignored), renamed when complete.
+    tmp = path.with_name(path.stem + ".building" + path.suffix)
+    for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        stale.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    engine = make_engine("sqlite:///" + str(tmp), create=True)
+    try:
+        enable_wal(engine)
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    t_migrate = time.perf_counter() - t0
+
+    now = int(time.time())
+    base = (now // DAY - DAYS - 1) * DAY  # midnight UTC, 31 days ago: all but the end is past
+    conn = sqlite3.connect(tmp, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=OFF")  # rows are consistent by construction
+    conn.execute("PRAGMA cache_size=-262144")  # 256 MiB page cache for the index builds
+    conn.execute("PRAGMA temp_store=MEMORY")
+    # Load without the secondary indexes, then create them once: much faster than updating
+    # ten indexes per row. The SQL is read back from the migrated schema, so it is identical.
+    indexes = [
+        (name, sql)
+        for name, sql in conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
+            " AND tbl_name IN ('job', 'step')"
+        )
+    ]
+    for name, _sql in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    job_extra = _fill_unknown_not_null(conn, "job", JOB_COLUMNS)
+    step_extra = _fill_unknown_not_null(conn, "step", STEP_COLUMNS)
+    for table, extra in (("job", job_extra), ("step", step_extra)):
+        if extra:
+            print(f"  note: {table} has NOT NULL columns this bench does not know: {extra}")
+    job_cols = list(JOB_COLUMNS) + [c for c, _ in job_extra]
+    step_cols = list(STEP_COLUMNS) + [c for c, _ in step_extra]
+    job_tail = tuple(v for _, v in job_extra)
+    step_tail = tuple(v for _, v in step_extra)
+    job_sql = f"INSERT INTO job ({', '.join(job_cols)}) VALUES ({', '.join('?' * len(job_cols))})"
+    step_sql = (
+        f"INSERT INTO step ({', '.join(step_cols)}) VALUES ({', '.join('?' * len(step_cols))})"
+    )
+
+    n_job_rows = n_step_rows = 0
+    t_gen = t_insert = 0.0
+    t1 = time.perf_counter()
+    chunks = generate(n_jobs, base, now)
+    while True:
+        g0 = time.perf_counter()
+        chunk = next(chunks, None)
+        g1 = time.perf_counter()
+        t_gen += g1 - g0
+        if chunk is None:
+            break
+        jobs, steps = chunk
+        if job_tail:
+            jobs = [row + job_tail for row in jobs]
+        if step_tail:
+            steps = [row + step_tail for row in steps]
+        conn.execute("BEGIN")
+        conn.executemany(job_sql, jobs)
+        conn.executemany(step_sql, steps)
+        conn.execute("COMMIT")
+        t_insert += time.perf_counter() - g1
+        n_job_rows += len(jobs)
+        n_step_rows += len(steps)
+        print(f"\r  loaded {n_job_rows:,} jobs, {n_step_rows:,} steps", end="", flush=True)
+    print()
+    t2 = time.perf_counter()
+    for _name, sql in indexes:
+        conn.execute(sql)
+    t3 = time.perf_counter()
+    conn.execute("ANALYZE")
+    t4 = time.perf_counter()
+    rows = n_job_rows + n_step_rows
+    info = {
+        "built_at": float(now),
+        "jobs": n_job_rows,
+        "steps": n_step_rows,
+        "migrate_s": t_migrate,
+        "generate_s": t_gen,
+        "insert_s": t_insert,
+        "insert_rows_per_s": rows / t_insert if t_insert else 0.0,
+        "index_s": t3 - t2,
+        "analyze_s": t4 - t3,
+        "total_s": t4 - t0,
+        "total_rows_per_s": rows / (t4 - t0),
+        "load_s": t4 - t1,
+    }
+    # Kept in the store, so a report made from a reused store still shows how it was built.
+    conn.execute(f"CREATE TABLE {BUILD_TABLE} (key TEXT PRIMARY KEY, value REAL)")
+    conn.executemany(f"INSERT INTO {BUILD_TABLE} VALUES (?, ?)", info.items())
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    os.replace(tmp, path)
+    return info
+
+
+def read_build_info(path: Path) -> dict[str, float] | None:
+    """The figures :func:`build` recorded in the store, if any."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return dict(conn.execute(f"SELECT key, value FROM {BUILD_TABLE}").fetchall()) or None
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        conn.close()
+
+
+def ensure_at_head(path: Path) -> None:
+    """Migrate an existing bench store if the schema moved on since it was built."""
+    from jobacct import migrate
+    from jobacct.config import make_engine
+
+    engine = make_engine("sqlite:///" + str(path))
+    try:
+        current = migrate.current_revision(engine)
+        head = migrate.head_revision()
+        if current != head:
+            print(f"  store at {current}, head is {head}: upgrading (may take a while)")
+            migrate.upgrade(engine)
+            with engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
+
+
+# --------------------------------------------------------------------------- timing
+
+
+@dataclass
+class Case:
+    key: str
+    label: str
+    args: list[str]
+    runs: int
+    #: Header lines in the output (not rows), or the key of the case whose rows this one
+    #: prints in another format (JSON lines are not rows).
+    header: int = 1
+    rows_of: str = ""
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    rss_kib: list[int] = field(default_factory=list)
+    lines: int = 0
+    status: int = 0
+    stderr: str = ""
+    skipped: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.walls) if self.walls else float("nan")
+
+    rows: int = 0
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.median if self.walls and self.median > 0 else 0.0
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("SLURM_TIME_FORMAT", "SACCT_FORMAT", "JOBACCT_DATABASE_URL", "JOBACCT_CONFIG"):
+        env.pop(name, None)
+    env["TZ"] = "UTC"
+    return env
+
+
+#: Runs the timed commands from a small, fresh interpreter. Linux counts the RSS a child had
+#: before exec (the parent's pages, shared by vfork/fork) in its ru_maxrss, so children spawned
+#: from this process, which has SQLAlchemy loaded, would all report >= this process's RSS.
+_RUNNER = r"""
+import json, os, subprocess, sys, tempfile, time
+argv, runs = json.loads(sys.argv[1]), int(sys.argv[2])
+out = []
+for _ in range(runs):
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err)
+        lines = 0
+        read = proc.stdout.read
+        while True:
+            chunk = read(1 << 20)
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+        proc.stdout.close()
+        # os.wait4: this child's own rusage (RUSAGE_CHILDREN deltas would mix children).
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        message = err.read().decode(errors="replace")
+    cpu = usage.ru_utime + usage.ru_stime
+    out.append([wall, lines, usage.ru_maxrss, code, message[-2000:], cpu])
+    if code:
+        break
+print(json.dumps(out))
+"""
+
+
+def run_runs(argv: list[str], runs: int, env: dict[str, str]) -> list[tuple[Any, ...]]:
+    """Run ``argv`` ``runs`` times via the runner.
+
+    Returns, per run: wall s, lines, peak RSS KiB, exit status, stderr, CPU s (user + system).
+    """
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", _RUNNER, json.dumps(argv), str(runs)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return [tuple(r) for r in json.loads(done.stdout)]
+
+
+def time_case(case: Case, base_argv: list[str], env: dict[str, str]) -> None:
+    for wall, lines, rss, status, message, cpu in run_runs(
+        [*base_argv, *case.args], case.runs, env
+    ):
+        case.walls.append(wall)
+        case.cpus.append(cpu)
+        case.rss_kib.append(rss)
+        case.lines, case.status, case.stderr = lines, status, message
+    print(
+        f"  {case.key}) {case.label}: median {case.median:.3f} s"
+        f" (CPU {statistics.median(case.cpus):.3f} s), {case.lines:,} lines, "
+        f"peak RSS {max(case.rss_kib) / 1024:.0f} MiB"
+        + (f"  [exit {case.status}: {case.stderr.strip()[:200]}]" if case.status else "")
+    )
+
+
+#: What start-up costs before jobacct does anything: the floor under case (e).
+FLOOR = (
+    ("python -c pass", "pass"),
+    ("import typer", "import typer"),
+    ("import sqlalchemy", "import sqlalchemy"),
+    ("import sqlalchemy.orm", "import sqlalchemy.orm"),
+    ("import jobacct.cli (entry module)", "import jobacct.cli"),
+    ("import jobacct.cli.sacct (all sacct loads)", "import jobacct.cli.sacct"),
+)
+
+
+def startup_floor(runs: int, env: dict[str, str]) -> list[tuple[str, float, float]]:
+    """(label, median wall s, median CPU s) of bare interpreter start-ups and imports."""
+    out = []
+    for label, code in FLOOR:
+        results = run_runs([str(VENV_BIN / "python"), "-c", code], runs, env)
+        walls = [r[0] for r in results]
+        cpus = [r[5] for r in results]
+        out.append((label, statistics.median(walls), statistics.median(cpus)))
+    return out
+
+
+def has_option(option: str, base_argv: list[str], env: dict[str, str]) -> bool:
+    out = subprocess.run(
+        [*base_argv, "sacct", "--help"], capture_output=True, text=True, env=env, check=False
+    )
+    return option in out.stdout
+
+
+# --------------------------------------------------------------------------- plans
+
+
+def query_plans(path: Path, day_start: int, job_id: int) -> list[tuple[str, str, str]]:
+    """(label, SQL, plan) for the statements behind the day window and the -j lookup."""
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+    from jobacct.jobid import parse_selectors
+    from jobacct.query import JobFilter, default_window, select_lines
+
+    now = int(time.time())
+    midnight = now // DAY * DAY
+    day = JobFilter(start=day_start, end=day_start + DAY)
+    lookup = JobFilter(selectors=parse_selectors(str(job_id)))
+    out = []
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for label, f in (
+            ("(a) one-day window with steps", day),
+            (f"(e) -j {job_id}", lookup),
+        ):
+            stmt = select_lines(f, default_window(f, now, midnight))
+            sql = str(
+                stmt.compile(
+                    dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}
+                )
+            )
+            rows = conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
+            depth: dict[int, int] = {0: 0}
+            plan = []
+            for node, parent, _unused, detail in rows:
+                depth[node] = depth.get(parent, 0) + 1
+                plan.append("  " * depth[node] + detail)
+            t0 = time.perf_counter()
+            n = sum(1 for _ in conn.execute(sql))
+            plan.append(f"(sqlite3 alone: {n:,} rows fetched in {time.perf_counter() - t0:.3f} s)")
+            out.append((label, sql, "\n".join(plan)))
+    finally:
+        conn.close()
+    return out
+
+
+# --------------------------------------------------------------------------- main
+
+
+def fmt_day(epoch: int) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def store_facts(path: Path) -> tuple[int, int, int, int]:
+    """(jobs, steps, first submit, a job id with steps in the middle of the data)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        jobs = conn.execute("SELECT max(id) FROM job").fetchone()[0] or 0
+        steps = conn.execute("SELECT max(id) FROM step").fetchone()[0] or 0
+        first = conn.execute("SELECT min(time_submit) FROM job").fetchone()[0]
+        row = conn.execute(
+            "SELECT job_id_raw FROM job WHERE id >= ? AND array_job_id IS NULL"
+            " AND state = 'COMPLETED' AND EXISTS (SELECT 1 FROM step WHERE job_pk = job.id"
+            " AND step_id >= 0) ORDER BY id LIMIT 1",
+            (jobs // 2,),
+        ).fetchone()
+    finally:
+        conn.close()
+    return jobs, steps, first, row[0] if row else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=1_000_000, help="jobs in the store")
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="the SQLite store")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the store")
+    parser.add_argument("--runs", type=int, default=5, help="runs per case (3 for big ones)")
+    parser.add_argument("--day", type=int, default=15, help="day of the data for (a)-(d)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="markdown report path")
+    args = parser.parse_args(argv)
+    db: Path = args.db.resolve()
+
+    build_info: dict[str, float] | None = None
+    reused = False
+    if args.rebuild or not db.exists():
+        print(f"building {db} with {args.jobs:,} jobs ...")
+        db.parent.mkdir(parents=True, exist_ok=True)
+        build_info = build(db, args.jobs)
+        print(
+            f"  built in {build_info['total_s']:.1f} s: {build_info['jobs']:,.0f} jobs +"
+            f" {build_info['steps']:,.0f} steps; generate {build_info['generate_s']:.1f} s,"
+            f" insert {build_info['insert_s']:.1f} s"
+            f" ({build_info['insert_rows_per_s']:,.0f} rows/s),"
+            f" indexes {build_info['index_s']:.1f} s, ANALYZE {build_info['analyze_s']:.1f} s;"
+            f" {build_info['total_rows_per_s']:,.0f} rows/s overall"
+        )
+    else:
+        print(f"reusing {db} (--rebuild to rebuild)")
+        ensure_at_head(db)
+        build_info, reused = read_build_info(db), True
+    jobs, steps, first, lookup_id = store_facts(db)
+    if build_info is None and jobs != args.jobs:
+        print(f"  note: the store has {jobs:,} jobs, not {args.jobs:,} (--rebuild to change)")
+    base = first // DAY * DAY
+    day_start = base + args.day * DAY
+    day_s, day_e = fmt_day(day_start), fmt_day(day_start + DAY)
+    month_s, month_e = fmt_day(base), fmt_day(base + (DAYS + 1) * DAY)
+    print(f"store: {jobs:,} jobs, {steps:,} steps, from {fmt_day(base)}; day {args.day}: {day_s}")
+
+    env = child_env()
+    base_argv = [str(JOBACCT), "--db", str(db), "sacct"]
+    window = ["-S", day_s, "-E", day_e]
+    big = max(1, min(3, args.runs))
+    cases = [
+        Case("a", "one day with steps, -P", ["-a", "-P", *window], args.runs),
+        Case("b", "one day with steps, fixed width", ["-a", *window], args.runs, header=2),
+        Case("c", "one day with steps, --json", ["-a", "--json", *window], big, rows_of="a"),
+        Case("d", "one day -X -P", ["-a", "-X", "-P", *window], args.runs),
+        Case("e", f"one job, -j {lookup_id}", ["-j", str(lookup_id)], args.runs, header=2),
+        Case(
+            "f",
+            "whole month -X -P -o JobID,State",
+            ["-a", "-X", "-P", "-o", "JobID,State", "-S", month_s, "-E", month_e],
+            big,
+        ),
+    ]
+    if not has_option("--json", [str(JOBACCT), "--db", str(db)], env):
+        cases[2].skipped = "skipped: `jobacct sacct --help` lists no --json option yet"
+    print("timing (median of runs; stdout counted through a pipe):")
+    for case in cases:
+        if case.skipped:
+            print(f"  {case.key}) {case.label}: {case.skipped}")
+            continue
+        time_case(case, base_argv, env)
+    by_key = {c.key: c for c in cases}
+    for case in cases:
+        case.rows = by_key[case.rows_of].rows if case.rows_of else max(case.lines - case.header, 0)
+
+    floor = startup_floor(max(args.runs, 5), env)
+    print("start-up floor (median wall / CPU):")
+    for label, wall, cpu in floor:
+        print(f"  {label}: {wall:.3f} s / {cpu:.3f} s")
+
+    plans = query_plans(db, day_start, lookup_id)
+    for label, _sql, plan in plans:
+        print(f"\nEXPLAIN QUERY PLAN, {label}:\n{plan}")
+
+    report = render_report(args, jobs, steps, build_info, reused, cases, base_argv, floor, plans)
+    print("\n" + report.split("\n## Query plans")[0])
+    args.results.write_text(report)
+    print(f"wrote {args.results}")
+    failed = [c for c in cases if c.status != 0]
+    return 1 if failed else 0
+
+
+def verdicts(cases: list[Case]) -> list[str]:
+    by = {c.key: c for c in cases}
+    out = []
+    a, e, f = by["a"], by["e"], by["f"]
+    if a.walls and not a.status:
+        ok = a.rows_per_s >= TARGET_DAY_ROWS_PER_S
+        out.append(
+            f"- one-day window -P: {a.rows_per_s:,.0f} rows/s (target >= "
+            f"{TARGET_DAY_ROWS_PER_S:,}): {'met' if ok else 'NOT met'}"
+        )
+    if e.walls and not e.status:
+        ok = e.median < TARGET_LOOKUP_S
+        out.append(
+            f"- single-job lookup: {e.median:.3f} s (target < {TARGET_LOOKUP_S} s): "
+            f"{'met' if ok else 'NOT met'}"
+        )
+    if f.walls and not f.status:
+        peak = max(f.rss_kib)
+        ok = peak < TARGET_RSS_KIB
+        out.append(
+            f"- peak RSS for {f.rows:,} rows: {peak / 1024:.0f} MiB (target < 200 MB): "
+            f"{'met' if ok else 'NOT met'}"
+        )
+    return out
+
+
+def render_report(
+    args: argparse.Namespace,
+    jobs: int,
+    steps: int,
+    build_info: dict[str, float] | None,
+    reused: bool,
+    cases: list[Case],
+    base_argv: list[str],
+    floor: list[tuple[str, float, float]],
+    plans: list[tuple[str, str, str]],
+) -> str:
+    rel = [os.path.relpath(a, ROOT) if a.startswith(str(ROOT)) else a for a in base_argv]
+    load = os.getloadavg()
+    lines = [
+        "# jobacct sacct benchmark",
+        "",
+        f"Produced by `{shlex.join(['.venv/bin/python', 'bench/bench_sacct.py', *sys.argv[1:]])}`"
+        f" on {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}.",
+        "",
+        f"Machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
+        f"Linux {platform.release()}, Python {platform.python_version()}, SQLite "
+        f"{sqlite3.sqlite_version}; load average at the end {load[0]:.2f} {load[1]:.2f} "
+        f"{load[2]:.2f} (other work shares this machine: compare ratios within one run).",
+        "",
+        f"Store: {jobs:,} jobs and {steps:,} steps over {DAYS} days ({jobs // DAYS:,} jobs/day).",
+    ]
+    if build_info:
+        when = dt.datetime.fromtimestamp(build_info.get("built_at", 0), dt.UTC)
+        made = f" (reused store, built {when:%Y-%m-%d %H:%M} UTC)" if reused else ""
+        lines += [
+            "",
+            f"Build{made}: {build_info['total_s']:.1f} s in all"
+            f" ({build_info['total_rows_per_s']:,.0f} rows/s): generating rows"
+            f" {build_info['generate_s']:.1f} s, `executemany` {build_info['insert_s']:.1f} s"
+            f" ({build_info['insert_rows_per_s']:,.0f} rows/s, {CHUNK_JOBS:,} jobs per"
+            f" transaction, secondary indexes dropped), index builds"
+            f" {build_info['index_s']:.1f} s, ANALYZE {build_info['analyze_s']:.1f} s.",
+        ]
+    lines += [
+        "",
+        "| case | runs | median wall s | min wall s | median CPU s | output lines | rows |"
+        " rows/s (wall) | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in cases:
+        if c.skipped:
+            lines.append(f"| ({c.key}) {c.label} | – | – | – | – | – | – | – | {c.skipped} |")
+            continue
+        status = f" (exit {c.status})" if c.status else ""
+        lines.append(
+            f"| ({c.key}) {c.label}{status} | {len(c.walls)} | {c.median:.3f} | "
+            f"{min(c.walls):.3f} | {statistics.median(c.cpus):.3f} | {c.lines:,} | {c.rows:,} | "
+            f"{c.rows_per_s:,.0f} | "
+            f"{max(c.rss_kib) / 1024:.0f} |"
+        )
+    lines += ["", "Targets (issue 3):", "", *verdicts(cases), "", "Commands (TZ=UTC):", ""]
+    for c in cases:
+        lines.append(f"    ({c.key}) {shlex.join([*rel, *c.args])}")
+    lines += [
+        "",
+        "Start-up floor: a bare interpreter and the imports every `jobacct sacct` run pays"
+        " before it reads a row (medians; compare with case (e)):",
+        "",
+        "| start-up | median wall s | median CPU s |",
+        "|---|---:|---:|",
+        *(f"| `{label}` | {wall:.3f} | {cpu:.3f} |" for label, wall, cpu in floor),
+    ]
+    lines += ["", "## Query plans", ""]
+    for label, sql, plan in plans:
+        lines += [f"{label}:", "", "```sql", sql.strip(), "```", "", "```", plan, "```", ""]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""``jobacct sacct`` output modes beyond sacct's text formats: ``--json``, ``--ndjson``, ``--csv``,
+and the terminal safety (control characters, colour) of the fixed-width table.
+
+One module per job:
+
+* :mod:`jobacct.formats.jsondoc` turns query rows into sacct-22.05-shaped job objects;
+* :mod:`jobacct.formats.jsonout` streams them as one ``--json`` document or ``--ndjson`` lines;
+* :mod:`jobacct.formats.csvout` writes the ``-o`` columns as RFC 4180 CSV;
+* :mod:`jobacct.formats.terminal` decides what a terminal gets (escaped control characters,
+  ANSI colours on State and ExitCode cells);
+* :mod:`jobacct.formats.stream` writes text chunks to stdout, quietly stopping at a closed pipe.
+
+:func:`write_sacct` picks the writer for an :class:`OutputMode`; the CLI calls only it and
+:func:`output_mode`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from enum import Enum
+from typing import Any, TextIO
+
+from jobacct.errors import UsageError
+from jobacct.fields import Column, Ctx
+from jobacct.formats import csvout, jsonout, terminal
+from jobacct.formats.stream import write_chunks
+from jobacct.render import render_lines
+
+
+class OutputMode(Enum):
+    """How ``jobacct sacct`` prints its lines."""
+
+    TABLE = "table"  # fixed width (sacct's default)
+    PARSABLE = "p"  # -p: '|' after every field
+    PARSABLE2 = "P"  # -P: '|' between fields
+    CSV = "csv"
+    JSON = "json"
+    NDJSON = "ndjson"
+
+
+def output_mode(
+    *, json: bool, ndjson: bool, csv: bool, parsable: bool, parsable2: bool
+) -> OutputMode:
+    """The output mode chosen by sacct's flags.
+
+    ``-p`` and ``-P`` may be combined (``-P`` wins, as in sacct); ``--json``, ``--ndjson`` and
+    ``--csv`` exclude each other and ``-p``/``-P``.
+
+    Raises:
+        UsageError: naming the two conflicting options.
+    """
+    given = [
+        name
+        for name, on in (
+            ("--json", json),
+            ("--ndjson", ndjson),
+            ("--csv", csv),
+            ("-p/--parsable", parsable),
+            ("-P/--parsable2", parsable2),
+        )
+        if on
+    ]
+    machine = [name for name in given if name in ("--json", "--ndjson", "--csv")]
+    if machine and len(given) > 1:
+        other = next(name for name in given if name != machine[0])
+        raise UsageError(f"{machine[0]} and {other} cannot be used together")
+    if json:
+        return OutputMode.JSON
+    if ndjson:
+        return OutputMode.NDJSON
+    if csv:
+        return OutputMode.CSV
+    if parsable2:
+        return OutputMode.PARSABLE2
+    if parsable:
+        return OutputMode.PARSABLE
+    return OutputMode.TABLE
+
+
+def write_sacct(
+    lines: Iterable[tuple[Any, bool]],
+    mode: OutputMode,
+    columns: Sequence[Column],
+    ctx: Ctx,
+    *,
+    delimiter: str = "|",
+    header: bool = True,
+    out: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """Write sacct's ``(row, is_step)`` lines to ``out`` (stdout) in ``mode``, streaming.
+
+    ``columns``, ``delimiter`` and ``header`` are ignored by ``--json``/``--ndjson``, as sacct
+    ignores its format options for ``--json`` (slurm-semantics.md §4.11). On a terminal,
+    control characters in text output are escaped and the table may be coloured
+    (:mod:`jobacct.formats.terminal`); piped output is exact.
+    """
+    stream = sys.stdout if out is None else out
+    env = os.environ if environ is None else environ
+    if mode is OutputMode.JSON:
+        write_chunks(jsonout.json_document(lines, ctx), stream)
+        return
+    if mode is OutputMode.NDJSON:
+        write_chunks(jsonout.ndjson_lines(lines, ctx), stream)
+        return
+    term = terminal.detect(stream, env)
+    clean = terminal.neutralise if term.is_tty else None
+    if mode is OutputMode.CSV:
+        write_chunks(csvout.csv_lines(lines, columns, ctx, header=header, clean=clean), stream)
+        return
+    parsable = None if mode is OutputMode.TABLE else mode.value
+    paint = terminal.paint_cell if term.colour and mode is OutputMode.TABLE else None
+    text = render_lines(
+        lines,
+        columns,
+        ctx,
+        parsable=parsable,
+        delimiter=delimiter,
+        header=header,
+        clean=clean,
+        paint=paint,
+    )
+    write_chunks((line + "\n" for line in text), stream)

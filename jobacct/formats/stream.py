@@ -1,0 +1,28 @@
+"""Writing text chunks to stdout for pipes: a closed pipe (``| head``) is not an error."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import TextIO
+
+
+def write_chunks(chunks: Iterable[str], out: TextIO) -> None:
+    """Write each chunk as is (chunks carry their own line ends); stop quietly at EPIPE.
+
+    Chunks are written as they come, so output streams and memory stays flat however many
+    records there are.
+    """
+    try:
+        for chunk in chunks:
+            out.write(chunk)
+        out.flush()
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        try:
+            fileno = out.fileno()
+        except (OSError, ValueError):
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fileno)
+        os.close(devnull)
