@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections import namedtuple
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -30,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from jobacct.fields import USAGE_STEP_COLUMNS
 from jobacct.jobid import JobSelector
 from jobacct.model import Job, Step
 from jobacct.slurmtime import INFINITE, NO_VAL, PARTITION_LIMIT, format_date, parse_timelimit
@@ -553,16 +555,26 @@ def _order(stmt: Select[Any]) -> Select[Any]:
 _STEP_COLUMNS = [c for c in Step.__table__.columns if c.name not in ("job_pk",)]
 
 
-def select_lines(f: JobFilter, w: Window) -> Select[Any]:
+def select_lines(
+    f: JobFilter, w: Window, usage_columns: Collection[str] | None = None
+) -> Select[Any]:
     """The statement behind ``sacct``: job columns, plus step columns labelled ``s_*``.
 
     Steps are those that ran during the window (slurmdbd's step query: started by its end,
-    not ended before its start).
+    not ended before its start). ``usage_columns`` names the step usage-statistics columns
+    to fetch (None: all); the rest of :data:`fields.USAGE_STEP_COLUMNS` are left out, because
+    the TRESUsage text makes step rows several times wider than the fields most runs show.
     """
     job_columns = list(Job.__table__.columns)
     if f.allocations_only:
         return _order(select(*job_columns).where(*where_clauses(f, w)))
-    step_columns = [c.label("s_" + c.name) for c in _STEP_COLUMNS]
+    step_columns = [
+        c.label("s_" + c.name)
+        for c in _STEP_COLUMNS
+        if usage_columns is None
+        or c.name not in USAGE_STEP_COLUMNS
+        or c.name in usage_columns
+    ]
     stmt = (
         select(*job_columns, *step_columns)
         .select_from(Job)
@@ -738,20 +750,26 @@ def iter_lines(
     w: Window,
     batch: int = 2000,
     now: int | None = None,
+    usage_columns: Collection[str] | None = None,
 ) -> Iterator[tuple[Any, bool]]:
     """Stream ``(row, is_step)`` pairs in sacct's order: each job line, then its steps.
 
     With ``-j JOB.STEP`` the job line is left out and only the named steps are shown
-    (``show_full=0`` in sacct, §4.9). ``now`` is the clock for ``-T`` (default: the real one).
+    (``show_full=0`` in sacct, §4.9). ``now`` is the clock for ``-T`` (default: the real one);
+    ``usage_columns`` limits the step statistics fetched (see :func:`select_lines`).
     """
     result = conn.execution_options(stream_results=True, yield_per=batch).execute(
-        select_lines(f, w)
+        select_lines(f, w, usage_columns)
     )
+    # Plain named tuples: attribute access on them is several times cheaper than on
+    # SQLAlchemy's Row, and every cell getter reads a few attributes per line.
+    record = namedtuple("Record", list(result.keys()))  # type: ignore[misc]
+    rows: Iterator[Any] = map(record._make, result)
     lines: Iterator[tuple[Any, bool]]
     if f.allocations_only and f.nodes is None:
-        lines = ((row, False) for row in result)
+        lines = ((row, False) for row in rows)
     else:
-        lines = _job_lines(result, f)
+        lines = _job_lines(rows, f)
     if f.truncate:
         lines = _truncated(lines, w, int(time.time()) if now is None else now)
     if f.expand_arrays:

@@ -21,6 +21,7 @@ from jobacct.fields import (
     Ctx,
     FieldError,
     resolve_format,
+    usage_step_columns,
 )
 from jobacct.formats import output_mode, write_sacct
 from jobacct.jobid import JobIdError, parse_selectors
@@ -419,8 +420,10 @@ def sacct(
     engine = app_ctx.engine()
     try:
         with engine.connect() as conn:
+            # --json/--ndjson print every statistic; the text formats only the chosen ones.
+            usage = None if (json_out or ndjson) else usage_step_columns(columns)
             write_sacct(
-                iter_lines(conn, f, window, now=now),
+                iter_lines(conn, f, window, now=now, usage_columns=usage),
                 out_mode,
                 columns,
                 render_ctx,
