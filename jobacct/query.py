@@ -25,6 +25,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     or_,
     select,
     union,
@@ -530,12 +531,13 @@ def where_clauses(f: JobFilter, w: Window) -> list[ColumnElement[bool]]:
         # §4.7: revoked federation siblings are hidden without -D.
         clauses.append(Job.state != "REVOKED")
         # §4.8: without -D only the newest record of a job id is shown (requeues, reuse).
-        newer = aliased(Job)
+        newer = Job.__table__.alias("newer")
         clauses.append(
-            ~exists().where(
-                newer.cluster == Job.cluster,
-                newer.job_id_raw == Job.job_id_raw,
-                newer.time_submit > Job.time_submit,
+            # SELECT 1: the unique (cluster, job_id_raw, time_submit) index covers it.
+            ~exists(select(literal(1))).where(
+                newer.c.cluster == Job.cluster,
+                newer.c.job_id_raw == Job.job_id_raw,
+                newer.c.time_submit > Job.time_submit,
             )
         )
     return clauses

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from importlib import metadata
 from typing import Any
 
 from jobacct.fields import Ctx
@@ -31,6 +30,9 @@ SLURM_RELEASE = "22.05.8"
 
 
 def _version() -> str:
+    # Imported here: importlib.metadata costs ~0.15 s, which every sacct run would pay.
+    from importlib import metadata
+
     try:
         return metadata.version("jobacct")
     except metadata.PackageNotFoundError:
