@@ -573,9 +573,7 @@ def select_lines(
     step_columns = [
         c.label("s_" + c.name)
         for c in _STEP_COLUMNS
-        if usage_columns is None
-        or c.name not in USAGE_STEP_COLUMNS
-        or c.name in usage_columns
+        if usage_columns is None or c.name not in USAGE_STEP_COLUMNS or c.name in usage_columns
     ]
     stmt = (
         select(*job_columns, *step_columns)

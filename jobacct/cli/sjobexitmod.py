@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from jobacct import caller, store
-from jobacct.annotate import Changes, annotate_jobs, check_text, history
+from jobacct.annotate import Changes, annotate_jobs, check_text, history, job_text
 from jobacct.cli.context import AppContext
 from jobacct.cli.output import write_lines
 from jobacct.errors import JobNotFoundError, UsageError
@@ -97,7 +97,6 @@ def _list(app_ctx: AppContext, selector: JobSelector, cluster: str | None) -> No
 
 
 def _history(app_ctx: AppContext, selector: JobSelector, cluster: str | None) -> None:
-    from jobacct.annotate import job_text
 
     with app_ctx.session(write=False) as session:
         jobs = store.select_jobs(session, [selector], cluster)
