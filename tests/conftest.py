@@ -148,3 +148,36 @@ def parse_case(path: Path) -> list[dict[str, str]]:
 def golden_all_lines() -> list[str]:
     """The golden store: ``sacct -a --parsable2 --format=ALL`` of the real Slurm 22.05."""
     return golden_stdout(GOLDEN / "sacct" / "03_parsable2_ALL.txt").splitlines()
+
+
+def build_golden_store(path: Path) -> str:
+    """Make a SQLite store at ``path`` holding the golden records; returns its URL.
+
+    slurmdbd's tables first (they hold the pending-cancelled jobs sacct's listings hide), then
+    ``sacct -a --parsable2 --format=ALL`` of the same real Slurm.
+    """
+    from sqlalchemy.orm import Session
+
+    from jobacct.importer import import_sacct
+    from jobacct.slurmdbd_import import import_slurmdbd, read_mysql_tsv
+
+    url = "sqlite:///" + str(path)
+    engine = make_engine(url, create=True)
+    migrate.upgrade(engine)
+    users = {0: "root", 1001: "alice"}
+    with Session(engine) as session, session.begin():
+        import_slurmdbd(
+            session,
+            read_mysql_tsv(GOLDEN / "db" / "golden_job_table.tsv"),
+            read_mysql_tsv(GOLDEN / "db" / "golden_step_table.tsv"),
+            "golden",
+            users,
+            users,
+        )
+        import_sacct(
+            session,
+            golden_stdout(GOLDEN / "sacct" / "03_parsable2_ALL.txt").splitlines(),
+            "golden",
+        )
+    engine.dispose()
+    return url

@@ -19,13 +19,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session
 
-from jobacct import migrate
-from jobacct.config import make_engine
-from jobacct.importer import import_sacct
-from jobacct.slurmdbd_import import import_slurmdbd, read_mysql_tsv
-from tests.conftest import GOLDEN, golden_stdout, parse_case
+from tests.conftest import GOLDEN, build_golden_store, parse_case
 from tests.test_annotation import OTHER_UID_PYTHON
 from tests.test_golden_sacct import EXACT
 
@@ -45,24 +40,7 @@ def shared_store() -> str:
     directory = Path(tempfile.mkdtemp(prefix="jobacct-golden-"))
     directory.chmod(0o755)
     path = directory / "golden.sqlite"
-    engine = make_engine("sqlite:///" + str(path), create=True)
-    migrate.upgrade(engine)
-    users = {0: "root", 1001: "alice"}
-    with Session(engine) as session, session.begin():
-        import_slurmdbd(
-            session,
-            read_mysql_tsv(GOLDEN / "db" / "golden_job_table.tsv"),
-            read_mysql_tsv(GOLDEN / "db" / "golden_step_table.tsv"),
-            "golden",
-            users,
-            users,
-        )
-        import_sacct(
-            session,
-            golden_stdout(GOLDEN / "sacct" / "03_parsable2_ALL.txt").splitlines(),
-            "golden",
-        )
-    engine.dispose()
+    build_golden_store(path)
     path.chmod(0o644)
     return str(path)
 

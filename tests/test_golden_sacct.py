@@ -16,7 +16,7 @@ import pytest
 from jobacct import caller
 from jobacct.cli import main
 from jobacct.cli import sacct as sacct_cmd
-from tests.conftest import GOLDEN, parse_case
+from tests.conftest import GOLDEN, build_golden_store, parse_case
 
 #: Views whose whole stdout jobacct reproduces; the rest need options of a later issue.
 EXACT = [
@@ -80,33 +80,9 @@ def run_recorded(
 
 
 @pytest.fixture(scope="module")
-def golden_store(tmp_path_factory: pytest.TempPathFactory, golden_all_lines: list[str]) -> str:
+def golden_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite store holding the golden records."""
-    from sqlalchemy.orm import Session
-
-    from jobacct import migrate
-    from jobacct.config import make_engine
-    from jobacct.importer import import_sacct
-    from jobacct.slurmdbd_import import import_slurmdbd, read_mysql_tsv
-
-    url = "sqlite:///" + str(tmp_path_factory.mktemp("golden") / "golden.sqlite")
-    engine = make_engine(url, create=True)
-    migrate.upgrade(engine)
-    users = {0: "root", 1001: "alice"}
-    with Session(engine) as session, session.begin():
-        # sacct's listings hide jobs cancelled while pending (never eligible); slurmdbd's own
-        # tables hold them, so the store takes both, as the sample database does.
-        import_slurmdbd(
-            session,
-            read_mysql_tsv(GOLDEN / "db" / "golden_job_table.tsv"),
-            read_mysql_tsv(GOLDEN / "db" / "golden_step_table.tsv"),
-            "golden",
-            users,
-            users,
-        )
-        import_sacct(session, golden_all_lines, "golden")
-    engine.dispose()
-    return url
+    return build_golden_store(tmp_path_factory.mktemp("golden") / "golden.sqlite")
 
 
 @pytest.mark.parametrize("name", EXACT)

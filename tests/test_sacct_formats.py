@@ -34,7 +34,7 @@ from jobacct.formats.jsondoc import exit_code_object, signal_name, tres_list
 from jobacct.formats.jsonout import json_document, ndjson_lines
 from jobacct.model import Job
 from jobacct.query import JobFilter, Window, iter_lines
-from tests.conftest import GOLDEN, parse_case
+from tests.conftest import GOLDEN, build_golden_store, parse_case
 from tests.test_golden_sacct import _epoch, run_recorded
 
 #: ``sacct -j 2,3,8,12,13 --json`` of Slurm 22.05.8, and when it was run.
@@ -48,31 +48,9 @@ CRLF_COMMENT = 'line one\r\nline two, "quoted" | piped'
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, golden_all_lines: list[str]) -> str:
-    """The golden records, imported as tests/test_golden_sacct.py's golden_store does."""
-    from sqlalchemy.orm import Session
-
-    from jobacct import migrate
-    from jobacct.config import make_engine
-    from jobacct.importer import import_sacct
-    from jobacct.slurmdbd_import import import_slurmdbd, read_mysql_tsv
-
-    url = "sqlite:///" + str(tmp_path_factory.mktemp("formats") / "golden.sqlite")
-    engine = make_engine(url, create=True)
-    migrate.upgrade(engine)
-    users = {0: "root", 1001: "alice"}
-    with Session(engine) as session, session.begin():
-        import_slurmdbd(
-            session,
-            read_mysql_tsv(GOLDEN / "db" / "golden_job_table.tsv"),
-            read_mysql_tsv(GOLDEN / "db" / "golden_step_table.tsv"),
-            "golden",
-            users,
-            users,
-        )
-        import_sacct(session, golden_all_lines, "golden")
-    engine.dispose()
-    return url
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The golden records, as tests/test_golden_sacct.py's golden_store holds them."""
+    return build_golden_store(tmp_path_factory.mktemp("formats") / "golden.sqlite")
 
 
 @pytest.fixture(scope="module")
