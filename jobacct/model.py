@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -103,6 +104,13 @@ class Job(Base):
     reason: Mapped[str | None] = mapped_column(String(64))
     #: uid of whoever cancelled the job (slurmdbd ``kill_requid``); NULL if nobody did.
     kill_requid: Mapped[int | None] = mapped_column(BigInteger)
+    # Cancellation provenance that Slurm throws away (tracker issue 5): when the cancel
+    # request that ended the job arrived (epoch UTC), with which signal number, the job's base
+    # state at that moment (PENDING, RUNNING, SUSPENDED), and the reason the requester gave.
+    cancel_time: Mapped[int | None] = mapped_column(BigInteger)
+    cancel_signal: Mapped[int | None] = mapped_column(SmallInteger)
+    cancel_state: Mapped[str | None] = mapped_column(String(32))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     exit_code: Mapped[int | None] = mapped_column(SmallInteger)
     exit_signal: Mapped[int | None] = mapped_column(SmallInteger)
@@ -153,7 +161,6 @@ class Job(Base):
         UniqueConstraint("cluster", "job_id_raw", "time_submit"),
         Index(None, "job_id_raw"),
         Index(None, "array_job_id", "array_task_id"),
-        Index(None, "het_job_id"),
         # The sacct window shapes (§4.7; performance.md "Query-plan trap"): eligible/end for
         # plain listings, user + start/end for one user's jobs, state + end for -s.
         Index(None, "time_eligible", "time_end"),
@@ -163,6 +170,9 @@ class Job(Base):
         Index(None, "state", "time_end"),
         Index(None, "exit_code", "exit_signal"),
         Index(None, "derived_exit_code", "derived_exit_signal"),
+        # -j 123+1 (het components) and -M with a window (plan checks, tracker issue 3).
+        Index(None, "het_job_id", "het_job_offset"),
+        Index(None, "cluster", "time_eligible", "time_end"),
     )
 
 
@@ -201,6 +211,15 @@ class Step(Base):
 
     submit_line: Mapped[str | None] = mapped_column(Text)
     container: Mapped[str | None] = mapped_column(Text)
+
+    # Checkpoint accounting (the slurm_checkpoint_* API, slurm-semantics.md §9): whether the
+    # step may be checkpointed (NULL: never said, treated as able), and the highest error code
+    # any completion reported with the message that came with that code.
+    checkpointable: Mapped[bool | None] = mapped_column(Boolean)
+    checkpoint_error_code: Mapped[int | None] = mapped_column(BigInteger)
+    checkpoint_error_msg: Mapped[str | None] = mapped_column(Text)
+    #: Epoch UTC of the last checkpoint request or completion.
+    checkpoint_time: Mapped[int | None] = mapped_column(BigInteger)
     #: Task distribution as sacct names it (Layout): Block, Cyclic, Plane, Unknown...
     layout: Mapped[str | None] = mapped_column(String(64))
     #: Requested CPU frequencies, Slurm's raw uint32 values: kHz, or a CPU_FREQ_* flag value
@@ -303,3 +322,60 @@ class Annotation(Base):
     command: Mapped[str] = mapped_column(String(32))
 
     __table_args__ = (Index(None, "job_pk", "id"),)
+
+
+class Event(Base):
+    """The shim's append-only journal: every applied controller event, once.
+
+    Unique on the idempotency key (cluster, JobIDRaw, Submit, controller sequence), so an event
+    delivered twice is recognised and skipped (tracker issue 5).
+    """
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(PrimaryKey, primary_key=True, autoincrement=True)
+    cluster: Mapped[str] = mapped_column(String(64))
+    job_id_raw: Mapped[int] = mapped_column(BigInteger)
+    time_submit: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    #: The event's type (job_submit, job_start, step_start, step_end, job_end, signal, ...).
+    kind: Mapped[str] = mapped_column(String(32))
+    #: The event as received, JSON text.
+    payload: Mapped[str] = mapped_column(Text)
+    #: Epoch UTC (seconds, fractional) when the store accepted it.
+    received: Mapped[float] = mapped_column(Float)
+    #: SUCCESS or the ESLURM_* name the event's rule answered with (e.g. ESLURM_ALREADY_DONE).
+    result: Mapped[str] = mapped_column(String(64), default="SUCCESS")
+
+    __table_args__ = (UniqueConstraint("cluster", "job_id_raw", "time_submit", "seq"),)
+
+
+class SignalRequest(Base):
+    """Provenance of every signal or cancel request applied to a job or step (append-only).
+
+    Slurm keeps only ``kill_requid``; this keeps who asked, when, which signal, with which
+    flags and reason, what the job's state was, and what the request answered.
+    """
+
+    __tablename__ = "signal_request"
+
+    id: Mapped[int] = mapped_column(PrimaryKey, primary_key=True, autoincrement=True)
+    job_pk: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    #: The step's signed id (slurmdbd encoding) when one step was addressed, else NULL.
+    step_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: The API the request came through: slurm_kill_job, slurm_kill_job_step, scancel, ...
+    api: Mapped[str] = mapped_column(String(32))
+    uid: Mapped[int] = mapped_column(BigInteger)
+    signal: Mapped[int] = mapped_column(SmallInteger)
+    #: KILL_* flag bits (slurm.h: KILL_JOB_BATCH 1, KILL_STEPS_ONLY 4, KILL_FULL_JOB 8, ...).
+    flags: Mapped[int] = mapped_column(Integer, default=0)
+    #: Epoch UTC of the request.
+    time: Mapped[int] = mapped_column(BigInteger)
+    #: The job's base state when the request arrived.
+    state_before: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    admin_comment: Mapped[str | None] = mapped_column(Text)
+    #: SUCCESS or the ESLURM_* name answered.
+    result: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index(None, "job_pk", "id"), Index(None, "time"))
