@@ -563,42 +563,101 @@ def has_option(option: str, base_argv: list[str], env: dict[str, str]) -> bool:
 
 
 def query_plans(path: Path, day_start: int, job_id: int) -> list[tuple[str, str, str]]:
-    """(label, SQL, plan) for the statements behind the day window and the -j lookup."""
-    from sqlalchemy.dialects import sqlite as sqlite_dialect
+    """(label, SQL, plan) for the statements behind the day window and the -j lookup.
 
+    These are the SQLite fast path's statements (jobacct.fastread): the selection of job ids
+    in sacct's order into a temporary table, then the job and step reads through it. Each
+    label's last plan line times the whole read in stdlib sqlite3 alone (default columns).
+    """
+    from jobacct import fastread
+    from jobacct.fields import DEFAULT_FORMAT, columns_read, resolve_format
     from jobacct.jobid import parse_selectors
-    from jobacct.query import JobFilter, default_window, select_lines
+    from jobacct.query import JobFilter, default_window, read_columns
 
     now = int(time.time())
     midnight = now // DAY * DAY
     day = JobFilter(start=day_start, end=day_start + DAY)
     lookup = JobFilter(selectors=parse_selectors(str(job_id)))
     out = []
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = fastread.connect(path)
     try:
+        jobs_all = fastread.table_columns(conn, "job")
+        steps_all = fastread.table_columns(conn, "step")
+        reads = columns_read(resolve_format(DEFAULT_FORMAT))
         for label, f in (
             ("(a) one-day window with steps", day),
             (f"(e) -j {job_id}", lookup),
         ):
-            stmt = select_lines(f, default_window(f, now, midnight))
-            sql = str(
-                stmt.compile(
-                    dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}
-                )
+            w = default_window(f, now, midnight)
+            job_cols, step_cols = read_columns(f, jobs_all, steps_all, reads)
+            select_sql, select_params = fastread.selection_sql(f, w.start, w.end)
+            conn.execute("BEGIN")
+            fastread.create_selection(conn, f, w.start, w.end)
+            job_sql, step_sql, step_params = fastread.merged_sql(
+                w.start, w.end, job_cols, step_cols
             )
-            rows = conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
-            depth: dict[int, int] = {0: 0}
-            plan = []
-            for node, parent, _unused, detail in rows:
-                depth[node] = depth.get(parent, 0) + 1
-                plan.append("  " * depth[node] + detail)
+            texts, plan = [], []
+            for name, sql, params in (
+                ("selection (INSERT INTO temp.jobacct_sel (id) ...)", select_sql, select_params),
+                ("job columns", job_sql, {}),
+                ("step columns", step_sql, step_params),
+            ):
+                texts.append(f"-- {name}\n{_literal(sql, params)};")
+                plan.append(f"{name}:")
+                depth: dict[int, int] = {0: 0}
+                for node, parent, _unused, detail in conn.execute(
+                    "EXPLAIN QUERY PLAN " + sql, params
+                ):
+                    depth[node] = depth.get(parent, 0) + 1
+                    plan.append("  " * depth[node] + detail)
+            conn.execute("COMMIT")
             t0 = time.perf_counter()
-            n = sum(1 for _ in conn.execute(sql))
-            plan.append(f"(sqlite3 alone: {n:,} rows fetched in {time.perf_counter() - t0:.3f} s)")
-            out.append((label, sql, "\n".join(plan)))
+            jobs = steps = 0
+            for _job, job_steps in fastread.read_lines(
+                conn, f, w.start, w.end, job_cols, step_cols
+            ):
+                jobs += 1
+                steps += len(job_steps)
+            plan.append(
+                f"(sqlite3 alone: {jobs:,} jobs + {steps:,} steps, {len(job_cols)} + "
+                f"{len(step_cols)} columns, fetched in {time.perf_counter() - t0:.3f} s)"
+            )
+            out.append((label, "\n\n".join(texts), "\n".join(plan)))
     finally:
         conn.close()
     return out
+
+
+def _literal(sql: str, params: dict[str, Any]) -> str:
+    """``sql`` with its ``:pN`` parameters written in (for reading, not for running)."""
+    for key in sorted(params, key=len, reverse=True):
+        value = params[key]
+        text = f"'{value}'" if isinstance(value, str) else str(value)
+        sql = sql.replace(":" + key, text)
+    return sql
+
+
+#: What the report says about the read path (the figures are in the tables above/below).
+READ_PATH_NOTES = [
+    "`jobacct sacct` on a SQLite file imports no SQLAlchemy: it reads with stdlib `sqlite3`"
+    " (jobacct/fastread.py), with the SQL text of jobacct/sqltext.py, which the server path"
+    " runs through SQLAlchemy on PostgreSQL and MariaDB.",
+    "",
+    "1. The ids of the selected jobs go, in sacct's order, into a temporary table (one"
+    " evaluation of the WHERE and of the newest-record test, one narrow sort).",
+    "2. The job columns are read through it by rowid, the step columns through it and the"
+    " `(job_pk, step_id, step_het_component)` index: neither statement sorts, and each job's"
+    " columns cross into Python once, not once per step row.",
+    "3. Only the columns the chosen fields read are fetched (jobacct.fields.columns_read:"
+    " taken from the getters' code); the default format reads 15 job and 8 step columns.",
+    "4. Lines are made by one generated function per line kind (jobacct.render.line_writer)"
+    " and written 1,000 at a time.",
+    "",
+    "Where the time of (a) goes: the `sqlite3 alone` line under the query plans below is steps"
+    " 1-2 without any formatting; on these 2-core machines each cell sqlite3 hands to Python"
+    " costs about 0.3 µs and each row about 0.8 µs, so the fetch alone is most of (a)'s"
+    " budget at 200,000 rows/s.",
+]
 
 
 # --------------------------------------------------------------------------- main
@@ -803,6 +862,7 @@ def render_report(
         "|---|---:|---:|",
         *(f"| `{label}` | {wall:.3f} | {cpu:.3f} |" for label, wall, cpu in floor),
     ]
+    lines += ["", "## How sacct reads a SQLite store", "", *READ_PATH_NOTES]
     lines += ["", "## Query plans", ""]
     for label, sql, plan in plans:
         lines += [f"{label}:", "", "```sql", sql.strip(), "```", "", "```", plan, "```", ""]

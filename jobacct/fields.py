@@ -16,7 +16,7 @@ from datetime import tzinfo
 from enum import Enum
 from typing import Any
 
-from jobacct.jobid import format_job_id, format_step_suffix
+from jobacct.jobid import STEP_NAMES, format_job_id
 from jobacct.slurmtime import format_cpu_time, format_date, format_elapsed, format_timelimit
 from jobacct.units import format_size
 
@@ -52,6 +52,11 @@ Getter = Callable[[Any, Ctx], str]
 
 def _blank(_row: Any, _ctx: Ctx) -> str:
     return ""
+
+
+#: Getters whose row reads cannot be seen in their code (``getattr`` with a computed name):
+#: getter -> the row attributes it reads. See :func:`getter_reads`.
+_DECLARED_READS: dict[Getter, frozenset[str]] = {}
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,8 @@ def _timelimit_raw(minutes: int | None) -> str:
 
 
 def _job_id(r: Any, _ctx: Ctx) -> str:
+    if r.array_job_id is None and r.het_job_id is None:
+        return str(r.job_id_raw)  # the usual job: format_job_id's last case, without a call
     return format_job_id(
         r.job_id_raw,
         r.array_job_id,
@@ -140,8 +147,18 @@ def _job_id(r: Any, _ctx: Ctx) -> str:
     )
 
 
+#: ``.batch``, ``.extern``... : format_step_suffix of the named steps, looked up per line.
+_STEP_SUFFIXES = {step: f".{name}" for step, name in STEP_NAMES.items()}
+
+
+def _step_suffix(step_id: int, het: int | None) -> str:
+    # format_step_suffix, inlined for speed (tests/test_fastpath.py compares the two).
+    suffix = _STEP_SUFFIXES.get(step_id) or f".{step_id}"
+    return suffix if het is None else f"{suffix}+{het}"
+
+
 def _step_job_id(r: Any, ctx: Ctx) -> str:
-    return _job_id(r, ctx) + format_step_suffix(r.s_step_id, r.s_step_het_component)
+    return _job_id(r, ctx) + _step_suffix(r.s_step_id, r.s_step_het_component)
 
 
 def _nodelist(value: str | None, started: bool) -> str:
@@ -247,7 +264,10 @@ def _req_nodes_step(r: Any, _ctx: Ctx) -> str:
 
 def _s(name: str, fmt: Callable[[Any], str]) -> Getter:
     """A step getter formatting one step column (``s_<name>``)."""
-    return lambda r, _c: fmt(getattr(r, "s_" + name))
+    attr = "s_" + name
+    getter: Getter = lambda r, _c: fmt(getattr(r, attr))  # noqa: E731
+    _DECLARED_READS[getter] = frozenset((attr,))
+    return getter
 
 
 def _stat(name: str, width: int, column: str, fmt: Callable[[Any], str], kind: Kind) -> Field:
@@ -380,9 +400,7 @@ _FIELDS: list[Field] = [
         "JobIDRaw",
         -12,
         job=lambda r, c: str(r.job_id_raw),
-        step=lambda r, c: (
-            str(r.job_id_raw) + format_step_suffix(r.s_step_id, r.s_step_het_component)
-        ),
+        step=lambda r, c: str(r.job_id_raw) + _step_suffix(r.s_step_id, r.s_step_het_component),
     ),
     Field("JobName", 10, job=lambda r, c: r.job_name, step=lambda r, c: r.s_step_name),
     _stat("Layout", 9, "layout", _text, Kind.STR),
@@ -547,6 +565,31 @@ EXTRA_FIELDS: tuple[Field, ...] = (
         23,
         job=lambda r, c: _exit(r.computed_exit_code, r.computed_exit_signal),
     ),
+    # Cancellation provenance (jobacct.signal): when the request that ended the job came,
+    # its signal number, the job's state then, and the requester's --reason.
+    Field(
+        "CancelTime",
+        19,
+        Kind.DATE,
+        job=lambda r, c: "" if r.cancel_time is None else c.date(r.cancel_time),
+    ),
+    Field("CancelSignal", 12, Kind.NUM, job=lambda r, c: _text(r.cancel_signal)),
+    Field("CancelState", 11, job=lambda r, c: _text(r.cancel_state)),
+    Field("CancelReason", 20, job=lambda r, c: _text(r.cancel_reason)),
+    # Checkpoint accounting (jobacct.checkpoint): a step's highest error code and its message.
+    Field(
+        "CheckpointError",
+        15,
+        Kind.NUM,
+        job=_blank,
+        step=lambda r, c: _text(r.s_checkpoint_error_code),
+    ),
+    Field(
+        "CheckpointErrorMsg",
+        20,
+        job=_blank,
+        step=lambda r, c: _text(r.s_checkpoint_error_msg),
+    ),
 )
 ALL_FIELDS: tuple[Field, ...] = FIELDS + EXTRA_FIELDS
 FIELDS_BY_NAME: dict[str, Field] = {f.name.lower(): f for f in ALL_FIELDS}
@@ -580,6 +623,82 @@ def usage_step_columns(columns: Sequence[Column]) -> set[str]:
     :data:`USAGE_STEP_COLUMNS` out (the TRESUsage text makes step rows several times wider).
     """
     return {c.field.usage_column for c in columns if c.field.usage_column is not None}
+
+
+#: Names in a getter's code that mean "reads attributes it does not name".
+_DYNAMIC = frozenset({"getattr", "vars", "__dict__", "__getattribute__", "attrgetter"})
+
+
+def getter_reads(getter: Getter) -> frozenset[str] | None:
+    """Every name a getter may read from its row, or None when that cannot be known.
+
+    An over-approximation taken from the code: the attribute and global names of the getter,
+    of the code nested in it, and of the Python functions it calls (its globals and closure
+    cells, recursively). A getter reading by ``getattr`` with a computed name is unknown
+    unless it is declared in :data:`_DECLARED_READS`. The query intersects the result with
+    the table's columns and fetches only those (a row without a column raises
+    AttributeError, so an undercount fails loudly; tests/test_fastpath.py renders every
+    field of the golden store from rows holding only what this returns).
+    """
+    names: set[str] = set()
+    return frozenset(names) if _collect(getter, names, set()) else None
+
+
+def _collect(fn: Any, names: set[str], seen: set[int]) -> bool:
+    if id(fn) in seen:
+        return True
+    seen.add(id(fn))
+    declared = _DECLARED_READS.get(fn)
+    if declared is not None:
+        names.update(declared)
+        closure = getattr(fn, "__closure__", None) or ()
+        # Its formatter may not read the row, but look anyway (it costs nothing).
+        return all(_collect_value(cell.cell_contents, names, seen) for cell in closure)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    scope = getattr(fn, "__globals__", {})
+    if not _collect_code(code, scope, names, seen):
+        return False
+    closure = getattr(fn, "__closure__", None) or ()
+    return all(_collect_value(cell.cell_contents, names, seen) for cell in closure)
+
+
+def _collect_code(code: Any, scope: dict[str, Any], names: set[str], seen: set[int]) -> bool:
+    if _DYNAMIC.intersection(code.co_names):
+        return False
+    names.update(code.co_names)
+    for name in code.co_names:
+        value = scope.get(name)
+        if value is not None and not _collect_value(value, names, seen):
+            return False
+    return all(
+        _collect_code(const, scope, names, seen)
+        for const in code.co_consts
+        if hasattr(const, "co_names")
+    )
+
+
+def _collect_value(value: Any, names: set[str], seen: set[int]) -> bool:
+    # Python functions are followed; modules, classes, builtins and data are not (they are
+    # never handed the row by a getter here).
+    if hasattr(value, "__code__") and hasattr(value, "__globals__"):
+        return _collect(value, names, seen)
+    return True
+
+
+def columns_read(columns: Sequence[Column]) -> set[str] | None:
+    """The row attributes the job and step getters of ``columns`` may read (None: unknown)."""
+    reads: set[str] = set()
+    for column in columns:
+        for getter in (column.field.job, column.field.step):
+            if getter is None or getter is _blank:
+                continue
+            names = getter_reads(getter)
+            if names is None:
+                return None
+            reads.update(names)
+    return reads
 
 
 class FieldError(ValueError):

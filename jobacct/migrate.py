@@ -11,16 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, inspect, text
-
 from jobacct.errors import SchemaOutdatedError
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Connection, Engine
 
 #: The newest migration's revision id. A new migration must update it:
 #: tests/test_migrations.py checks it against Alembic's script directory.
-HEAD = "0004"
+HEAD = "0005"
 
 #: Alembic's version table (its default name; migrations/env.py does not change it).
 VERSION_TABLE = "alembic_version"
@@ -71,6 +70,8 @@ def current_revision(engine: Engine) -> str | None:
     Raises:
         SchemaOutdatedError: if the version table holds more than one revision (branches).
     """
+    from sqlalchemy import inspect, text
+
     with engine.connect() as connection:
         if not inspect(connection).has_table(VERSION_TABLE):
             return None
@@ -78,11 +79,16 @@ def current_revision(engine: Engine) -> str | None:
     if not rows:
         return None
     if len(rows) > 1:
-        raise SchemaOutdatedError(
-            f"database schema has several heads ({', '.join(sorted(r[0] for r in rows))}):"
-            " run 'jobacct db upgrade'"
-        )
+        raise several_heads_error([str(r[0]) for r in rows])
     return str(rows[0][0])
+
+
+def several_heads_error(revisions: list[str]) -> SchemaOutdatedError:
+    """The error for a version table holding more than one revision (branches)."""
+    return SchemaOutdatedError(
+        f"database schema has several heads ({', '.join(sorted(revisions))}):"
+        " run 'jobacct db upgrade'"
+    )
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -110,7 +116,18 @@ def check_at_head(engine: Engine) -> None:
     Raises:
         SchemaOutdatedError: naming ``jobacct db upgrade`` (or ``db init`` if empty).
     """
-    current = current_revision(engine)
+    check_revision(current_revision(engine))
+
+
+def check_revision(current: str | None) -> None:
+    """:func:`check_at_head` for a revision already read (None: no schema).
+
+    The SQLite fast path (:mod:`jobacct.fastread`) reads ``alembic_version`` with stdlib
+    sqlite3 and calls this, so the usual case imports neither SQLAlchemy nor Alembic.
+
+    Raises:
+        SchemaOutdatedError: naming ``jobacct db upgrade`` (or ``db init`` if empty).
+    """
     if current == HEAD:
         return
     if current is None:

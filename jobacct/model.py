@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Float,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -343,7 +343,7 @@ class Event(Base):
     #: The event as received, JSON text.
     payload: Mapped[str] = mapped_column(Text)
     #: Epoch UTC (seconds, fractional) when the store accepted it.
-    received: Mapped[float] = mapped_column(Float)
+    received: Mapped[float] = mapped_column(Double)
     #: SUCCESS or the ESLURM_* name the event's rule answered with (e.g. ESLURM_ALREADY_DONE).
     result: Mapped[str] = mapped_column(String(64), default="SUCCESS")
 
@@ -363,6 +363,9 @@ class SignalRequest(Base):
     job_pk: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
     #: The step's signed id (slurmdbd encoding) when one step was addressed, else NULL.
     step_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: The JobID the request addressed on this record, as sacct prints it (``123_7`` for a
+    #: task still inside its array's meta record, ``123+1``, ``123``).
+    target: Mapped[str | None] = mapped_column(String(255))
     #: The API the request came through: slurm_kill_job, slurm_kill_job_step, scancel, ...
     api: Mapped[str] = mapped_column(String(32))
     uid: Mapped[int] = mapped_column(BigInteger)

@@ -1,9 +1,11 @@
-"""sacct's record selection: the filter, the default time window, and the SQL it becomes.
+"""sacct's record selection: the filter, the default time window, and streaming the lines.
 
 Rules are slurm-semantics.md §4.5 (options), §4.7 (window and selection), §4.8 (ordering and
-duplicates) and §4.9 (``-j`` matching). Queries use SQLAlchemy Core and stream rows, so memory
-stays flat; the few rules SQL cannot express over the stored text (``-N`` against compressed
-node lists, ``--array`` expansion, ``-T`` clipping) are applied to the streamed rows in Python.
+duplicates) and §4.9 (``-j`` matching). The SQL is :mod:`jobacct.sqltext`'s, run by stdlib
+:mod:`sqlite3` on a SQLite store (:mod:`jobacct.fastread`, no SQLAlchemy import) or through a
+SQLAlchemy connection on any backend; both stream rows, so memory stays flat. The few rules
+SQL cannot express over the stored text (``-N`` against compressed node lists, ``--array``
+expansion, ``-T`` clipping) are applied to the streamed rows in Python.
 """
 
 from __future__ import annotations
@@ -13,29 +15,14 @@ import time
 from collections import namedtuple
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import hostlist
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Select,
-    and_,
-    exists,
-    false,
-    func,
-    literal,
-    or_,
-    select,
-    union,
-)
-from sqlalchemy.orm import aliased
 
-from jobacct.fields import USAGE_STEP_COLUMNS
 from jobacct.jobid import JobSelector
-from jobacct.model import Job, Step
 from jobacct.slurmtime import INFINITE, NO_VAL, PARTITION_LIMIT, format_date, parse_timelimit
+from jobacct.sqltext import JOB_FLAGS, joined_lines_sql
 
 #: Largest value ``get_resource_arg_range`` takes for ``-i``/``-I`` (``INT_MAX``).
 INT_MAX = 0x7FFFFFFF
@@ -73,15 +60,6 @@ _UNACCOUNTED_STATES: dict[str, str] = {
     "STOPPED": "ST",
 }
 _TERMINAL_STATES = frozenset(STATE_CODES) - {"PENDING", "RUNNING", "SUSPENDED"}
-
-#: ``-F`` names (``str_2_job_flags``, case-insensitive) -> how the Flags text spells them.
-#: Slurm 22.05 prints (and so stores) ``StartRecieved``; both spellings are matched.
-JOB_FLAGS: dict[str, tuple[str, ...]] = {
-    "schedsubmit": ("SchedSubmit",),
-    "schedmain": ("SchedMain",),
-    "schedbackfill": ("SchedBackfill",),
-    "startreceived": ("StartReceived", "StartRecieved"),
-}
 
 
 class FilterError(ValueError):
@@ -339,258 +317,6 @@ def default_window(f: JobFilter, now: int, today_midnight: int) -> Window:
     return Window(start, end)
 
 
-# ---------------------------------------------------------------- SQL
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-
-
-def _contains(column: Any, text: str) -> ColumnElement[bool]:
-    """``column`` contains ``text``, case-insensitively on every backend."""
-    pattern = "%" + _like_escape(text.lower()) + "%"
-    result: ColumnElement[bool] = func.lower(column).like(pattern, escape="!")
-    return result
-
-
-def _selectors_clause(
-    selectors: Sequence[JobSelector], whole_hetjob: bool | None
-) -> ColumnElement[bool]:
-    """The records a ``-j`` list names (§4.9), as ``job.id IN (<union of index lookups>)``.
-
-    A plain id matches the record itself, every task of an array with that id and every
-    component of a het job with that id (``--whole-hetjob=no``: not the components; ``=yes``:
-    every component of the het job the record belongs to). ``123_7`` is that task, ``123+1``
-    that component (``=yes``: all of them).
-
-    Each kind of match is its own indexed lookup: OR-ing them in one WHERE lets SQLite's
-    planner, which sees the mostly-NULL array and het columns as unselective, walk a time
-    index over the whole table instead.
-    """
-    plain = sorted({s.job_id for s in selectors if s.array_task is None and s.het_offset is None})
-    tasks = sorted({(s.job_id, s.array_task) for s in selectors if s.array_task is not None})
-    comps = sorted({(s.job_id, s.het_offset) for s in selectors if s.het_offset is not None})
-    parts: list[Select[Any]] = []
-    if plain:
-        parts.append(select(Job.id).where(Job.job_id_raw.in_(plain)))
-        parts.append(select(Job.id).where(Job.array_job_id.in_(plain)))
-        if whole_hetjob is None:
-            parts.append(select(Job.id).where(Job.het_job_id.in_(plain)))
-        elif whole_hetjob:
-            member = aliased(Job)
-            hets = select(member.het_job_id).where(
-                member.job_id_raw.in_(plain), member.het_job_id.is_not(None)
-            )
-            parts.append(select(Job.id).where(Job.het_job_id.in_(hets)))
-    for job_id, task in tasks:
-        parts.append(select(Job.id).where(Job.array_job_id == job_id, Job.array_task_id == task))
-    for job_id, offset in comps:
-        if whole_hetjob:
-            parts.append(select(Job.id).where(Job.het_job_id == job_id))
-        else:
-            # The het id alone is indexed: look it up, then check the offset by rowid.
-            members = select(Job.id).where(Job.het_job_id == job_id)
-            parts.append(select(Job.id).where(Job.id.in_(members), Job.het_job_offset == offset))
-    if len(parts) == 1:
-        return Job.id.in_(parts[0])
-    return Job.id.in_(union(*parts))
-
-
-def _state_clause(state: str, w: Window) -> ColumnElement[bool]:
-    # _state_time_string (as_mysql_jobacct_process.c, §4.7): states are matched by what the
-    # job was doing during the window, terminal states by when they were reached.
-    if state == "PENDING":
-        return and_(
-            Job.time_eligible.is_not(None),
-            Job.time_eligible < w.end,
-            or_(
-                Job.time_start > w.start,
-                and_(Job.time_start.is_(None), Job.time_end > w.start),
-                and_(Job.time_start.is_(None), Job.time_end.is_(None), Job.state == state),
-            ),
-        )
-    if state == "RUNNING":
-        return and_(
-            Job.time_start.is_not(None),
-            Job.time_start < w.end,
-            or_(_ended_after(w.start), and_(Job.time_end.is_(None), Job.state == state)),
-        )
-    if state == "SUSPENDED":
-        # Slurm reads its suspend table; the store keeps only the total suspended time, so a
-        # job matches if it was ever suspended (or is now) and ran during the window.
-        return and_(
-            or_(Job.state == state, Job.time_suspended > 0),
-            Job.time_start.is_not(None),
-            Job.time_start < w.end,
-            or_(Job.time_end.is_(None), _ended_after(w.start - 1)),
-        )
-    return and_(Job.state == state, Job.time_end.between(w.start, w.end))
-
-
-#: An end time no job reaches: bounds ``time_end`` ranges on both sides, which SQLite's
-#: planner (without STAT4) needs to prefer the time_end index over a skip-scan of another.
-_NEVER = 1 << 62
-
-
-def _ended_after(when: int) -> ColumnElement[bool]:
-    return and_(Job.time_end > when, Job.time_end < _NEVER)
-
-
-def _range_clause(column: Any, value: CountRange) -> ColumnElement[bool]:
-    if value.high is None:
-        exact: ColumnElement[bool] = column == value.low
-        return exact
-    ranged: ColumnElement[bool] = column.between(value.low, value.high)
-    return ranged
-
-
-def _node_prefix(host: str) -> str:
-    # The leading non-digit part of a node name survives any hostlist compression
-    # ("tux12" is inside "tux[10-19]" and "tux[1-2]x" alike), so it can prefilter in SQL.
-    match = re.match(r"[^0-9\[\],]*", host)
-    return match.group(0) if match else ""
-
-
-def _nodes_clause(nodes: frozenset[str]) -> ColumnElement[bool]:
-    prefixes = sorted({_node_prefix(h) for h in nodes})
-    if "" in prefixes:
-        return Job.nodelist.is_not(None)
-    return and_(
-        Job.nodelist.is_not(None),
-        or_(*(Job.nodelist.like("%" + _like_escape(p) + "%", escape="!") for p in prefixes)),
-    )
-
-
-def where_clauses(f: JobFilter, w: Window) -> list[ColumnElement[bool]]:
-    """The SQL conditions for a filter and its effective window."""
-    clauses: list[ColumnElement[bool]] = []
-    if f.states:
-        clauses.append(or_(*(_state_clause(s, w) for s in f.states)))
-    elif f.selectors:
-        clauses.append(Job.time_submit < w.end)
-        clauses.append(or_(Job.time_end.is_(None), Job.time_end >= w.start))
-    else:
-        # A plain listing selects on eligible time: never-eligible jobs are hidden (§4.7).
-        clauses.append(Job.time_eligible.is_not(None))
-        clauses.append(Job.time_eligible < w.end)
-        clauses.append(or_(Job.time_end.is_(None), Job.time_end >= w.start))
-    if f.selectors:
-        clauses.append(_selectors_clause(f.selectors, f.whole_hetjob))
-    if f.clusters is not None:
-        clauses.append(Job.cluster.in_(f.clusters))
-    if f.uids is not None or f.user_names is not None:
-        owners: list[ColumnElement[bool]] = []
-        if f.uids:
-            owners.append(Job.uid.in_(f.uids))
-        if f.user_names:
-            owners.append(Job.user_name.in_(f.user_names))
-        clauses.append(or_(*owners) if owners else false())
-    if f.gids is not None or f.group_names is not None:
-        groups: list[ColumnElement[bool]] = []
-        if f.gids:
-            groups.append(Job.gid.in_(f.gids))
-        if f.group_names:
-            groups.append(Job.group_name.in_(f.group_names))
-        clauses.append(or_(*groups) if groups else false())
-    if f.accounts is not None:
-        clauses.append(Job.account.in_(f.accounts))
-    if f.names is not None:
-        clauses.append(Job.job_name.in_(f.names))
-    if f.partitions is not None:
-        clauses.append(Job.partition.in_(f.partitions))
-    if f.qos is not None:
-        clauses.append(func.lower(Job.qos).in_([q.lower() for q in f.qos]))
-    if f.wckeys is not None:
-        clauses.append(Job.wckey.in_(f.wckeys))
-    if f.reasons is not None:
-        clauses.append(func.lower(Job.reason).in_([r.lower() for r in f.reasons]))
-    if f.constraints is not None:
-        # sacct ANDs the items: each must be part of the constraint string; an empty item
-        # asks for jobs without constraints.
-        for item in f.constraints or [""]:
-            if item:
-                clauses.append(_contains(Job.constraints, item))
-            else:
-                clauses.append(or_(Job.constraints.is_(None), Job.constraints == ""))
-    if f.job_flags is not None:
-        spellings = [s for key in f.job_flags for s in JOB_FLAGS[key]]
-        clauses.append(or_(false(), *(_contains(Job.flags, s) for s in spellings)))
-    if f.timelimit_min is not None:
-        if f.timelimit_max is not None:
-            clauses.append(Job.timelimit.between(f.timelimit_min, f.timelimit_max))
-        else:
-            clauses.append(Job.timelimit == f.timelimit_min)
-    if f.nnodes is not None:
-        clauses.append(_range_clause(Job.nnodes, f.nnodes))
-    if f.ncpus is not None:
-        clauses.append(_range_clause(Job.ncpus, f.ncpus))
-    if f.nodes is not None:
-        # A coarse prefilter; the exact test expands the stored list (see iter_lines).
-        clauses.append(_nodes_clause(f.nodes))
-    if not f.duplicates:
-        # §4.7: revoked federation siblings are hidden without -D.
-        clauses.append(Job.state != "REVOKED")
-        # §4.8: without -D only the newest record of a job id is shown (requeues, reuse).
-        newer = Job.__table__.alias("newer")
-        clauses.append(
-            # SELECT 1: the unique (cluster, job_id_raw, time_submit) index covers it.
-            ~exists(select(literal(1))).where(
-                newer.c.cluster == Job.cluster,
-                newer.c.job_id_raw == Job.job_id_raw,
-                newer.c.time_submit > Job.time_submit,
-            )
-        )
-    return clauses
-
-
-def _order(stmt: Select[Any]) -> Select[Any]:
-    # §4.8: ascending submit time, then array job id, array task id, job id.
-    return stmt.order_by(
-        Job.time_submit,
-        func.coalesce(Job.array_job_id, 0),
-        func.coalesce(Job.array_task_id, 0),
-        Job.job_id_raw,
-        Job.id,
-    )
-
-
-_STEP_COLUMNS = [c for c in Step.__table__.columns if c.name not in ("job_pk",)]
-
-
-def select_lines(
-    f: JobFilter, w: Window, usage_columns: Collection[str] | None = None
-) -> Select[Any]:
-    """The statement behind ``sacct``: job columns, plus step columns labelled ``s_*``.
-
-    Steps are those that ran during the window (slurmdbd's step query: started by its end,
-    not ended before its start). ``usage_columns`` names the step usage-statistics columns
-    to fetch (None: all); the rest of :data:`fields.USAGE_STEP_COLUMNS` are left out, because
-    the TRESUsage text makes step rows several times wider than the fields most runs show.
-    """
-    job_columns = list(Job.__table__.columns)
-    if f.allocations_only:
-        return _order(select(*job_columns).where(*where_clauses(f, w)))
-    step_columns = [
-        c.label("s_" + c.name)
-        for c in _STEP_COLUMNS
-        if usage_columns is None or c.name not in USAGE_STEP_COLUMNS or c.name in usage_columns
-    ]
-    stmt = (
-        select(*job_columns, *step_columns)
-        .select_from(Job)
-        .outerjoin(
-            Step,
-            and_(
-                Step.job_pk == Job.id,
-                or_(Step.time_start.is_(None), Step.time_start <= w.end),
-                or_(Step.time_end.is_(None), Step.time_end >= w.start),
-            ),
-        )
-        .where(*where_clauses(f, w))
-    )
-    return _order(stmt).order_by(Step.step_id, Step.step_het_component)
-
-
 # ---------------------------------------------------------------- streaming the lines
 
 
@@ -650,32 +376,6 @@ def _patch(row: Any, over: dict[str, Any]) -> Any:
     if isinstance(row, PatchedRow):
         return PatchedRow(row._row, {**row._over, **over})
     return PatchedRow(row, over)
-
-
-def _job_lines(rows: Iterable[Any], f: JobFilter) -> Iterator[tuple[Any, bool]]:
-    """Group joined rows into a job line and its step lines; apply ``-j`` steps and ``-N``."""
-    current = None
-    show_job = False
-    wanted: set[tuple[int, int | None]] | None = None
-    for row in rows:
-        if row.id != current:
-            current = row.id
-            show_job = f.nodes is None or _on_nodes(row.nodelist, f.nodes)
-            # With -X the job line always prints: sacct skips steps before it looks at them.
-            wanted = (
-                _selected_steps(row, f.selectors)
-                if f.selectors and not f.allocations_only
-                else None
-            )
-            if show_job and wanted is None:
-                yield row, False
-        if not show_job or f.allocations_only or row.s_id is None:
-            continue
-        if wanted is not None and (row.s_step_id, row.s_step_het_component) not in wanted:
-            continue
-        if f.nodes is not None and not _on_nodes(row.s_nodelist, f.nodes):
-            continue
-        yield row, True
 
 
 def _clip_job(r: Any, start: int, end: int) -> dict[str, Any]:
@@ -744,34 +444,187 @@ def _expanded_arrays(lines: Iterable[tuple[Any, bool]]) -> Iterator[tuple[Any, b
         step_over = {"array_task_id": tasks[-1], "array_task_str": None}
 
 
+#: Job columns every read fetches: the record's key and what ``-j`` matching reads.
+_KEY_JOB_COLUMNS = (
+    "id",
+    "job_id_raw",
+    "array_job_id",
+    "array_task_id",
+    "het_job_id",
+    "het_job_offset",
+)
+#: Step columns every read fetches: the step's identity (order, ``-j JOB.STEP``).
+_KEY_STEP_COLUMNS = ("step_id", "step_het_component")
+#: Step columns never shown (the join key).
+_HIDDEN_STEP_COLUMNS = frozenset({"job_pk"})
+
+
+def read_columns(
+    f: JobFilter,
+    job_all: Sequence[str],
+    step_all: Sequence[str],
+    reads: Collection[str] | None,
+    usage_columns: Collection[str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """The job and step columns a read fetches (step columns without their ``s_`` prefix).
+
+    ``reads`` names the row attributes the output reads (job columns, ``s_``-prefixed step
+    columns); None fetches every column. ``usage_columns`` (None: all) further limits the
+    step usage statistics when ``reads`` is None. The Python rules add what they read:
+    ``-N`` the node lists, ``-T`` the times, ``--array`` the task string.
+    """
+    from jobacct.fields import USAGE_STEP_COLUMNS
+
+    job_need: set[str] = set(_KEY_JOB_COLUMNS)
+    step_need: set[str] = set(_KEY_STEP_COLUMNS)
+    if f.nodes is not None:
+        job_need.add("nodelist")
+        step_need.add("nodelist")
+    if f.truncate:
+        job_need.update(("time_start", "time_end", "time_suspended"))
+        step_need.update(("time_start", "time_end"))
+    if f.expand_arrays:
+        job_need.add("array_task_str")
+    if reads is None:
+        jobs = list(job_all)
+        steps = [
+            c
+            for c in step_all
+            if c not in _HIDDEN_STEP_COLUMNS
+            and (usage_columns is None or c not in USAGE_STEP_COLUMNS or c in usage_columns)
+        ]
+    else:
+        jobs = [c for c in job_all if c in reads or c in job_need]
+        steps = [c for c in step_all if "s_" + c in reads or c in step_need]
+    # "id" first: the readers group rows by it.
+    jobs.remove("id")
+    return ["id", *jobs], steps
+
+
+def _sqlalchemy_groups(
+    conn: Any,
+    f: JobFilter,
+    w: Window,
+    job_columns: Sequence[str],
+    step_columns: Sequence[str],
+    batch: int,
+) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+    """:func:`jobacct.fastread.read_lines`'s groups from one joined statement, on any backend."""
+    from sqlalchemy import text
+
+    if f.allocations_only:
+        step_columns = []
+    sql, params = joined_lines_sql(f, w.start, w.end, job_columns, step_columns, conn.dialect.name)
+    result = conn.execution_options(stream_results=True, yield_per=batch).execute(text(sql), params)
+    n_job = len(job_columns)
+    step_key = n_job + step_columns.index("step_id") if step_columns else -1
+    current: Any = None
+    job: tuple[Any, ...] = ()
+    steps: list[tuple[Any, ...]] = []
+    for row in result:
+        values = tuple(row)
+        if values[0] != current:
+            if current is not None:
+                yield job, steps
+            current, job, steps = values[0], values[:n_job], []
+        # A job without steps in the window has one row, its step columns NULL.
+        if step_key >= 0 and values[step_key] is not None:
+            steps.append(values[n_job:])
+    if current is not None:
+        yield job, steps
+
+
+def _lines(
+    groups: Iterable[tuple[tuple[Any, ...], list[tuple[Any, ...]]]],
+    f: JobFilter,
+    make: Any,
+    pad: tuple[Any, ...],
+) -> Iterator[tuple[Any, bool]]:
+    """Job and step lines of the grouped records; apply ``-j`` steps and ``-N``."""
+    if f.nodes is None and not f.selectors:
+        # The common case, kept lean: every job line, then its steps.
+        for job, steps in groups:
+            yield make(job + pad), False
+            for step in steps:
+                yield make(job + step), True
+        return
+    for job, steps in groups:
+        row = make(job + pad)
+        if f.nodes is not None and not _on_nodes(row.nodelist, f.nodes):
+            continue
+        # With -X the job line always prints: sacct skips steps before it looks at them.
+        wanted = (
+            _selected_steps(row, f.selectors) if f.selectors and not f.allocations_only else None
+        )
+        if wanted is None:
+            yield row, False
+        for step in steps:
+            line = make(job + step)
+            if wanted is not None and (line.s_step_id, line.s_step_het_component) not in wanted:
+                continue
+            if f.nodes is not None and not _on_nodes(line.s_nodelist, f.nodes):
+                continue
+            yield line, True
+
+
 def iter_lines(
-    conn: Connection,
+    conn: Any,
     f: JobFilter,
     w: Window,
     batch: int = 2000,
     now: int | None = None,
     usage_columns: Collection[str] | None = None,
+    reads: Collection[str] | None = None,
 ) -> Iterator[tuple[Any, bool]]:
     """Stream ``(row, is_step)`` pairs in sacct's order: each job line, then its steps.
 
+    ``conn`` is a stdlib ``sqlite3.Connection`` (the fast path, :mod:`jobacct.fastread`) or
+    a SQLAlchemy ``Connection`` on any backend; both give the same rows. A row is a named
+    tuple of job columns and ``s_``-prefixed step columns (None on a job line); ``reads``
+    (see :func:`read_columns`) limits the columns fetched, and a getter reading a column
+    left out raises AttributeError.
+
     With ``-j JOB.STEP`` the job line is left out and only the named steps are shown
     (``show_full=0`` in sacct, §4.9). ``now`` is the clock for ``-T`` (default: the real one);
-    ``usage_columns`` limits the step statistics fetched (see :func:`select_lines`).
+    ``usage_columns`` limits the step statistics fetched when ``reads`` is None.
     """
-    result = conn.execution_options(stream_results=True, yield_per=batch).execute(
-        select_lines(f, w, usage_columns)
-    )
+    import sqlite3
+
+    if isinstance(conn, sqlite3.Connection):
+        from jobacct import fastread
+
+        job_cols, step_cols = read_columns(
+            f,
+            fastread.table_columns(conn, "job"),
+            fastread.table_columns(conn, "step"),
+            reads,
+            usage_columns,
+        )
+        if f.allocations_only:
+            step_cols = []
+        groups = fastread.read_lines(conn, f, w.start, w.end, job_cols, step_cols)
+    else:
+        from jobacct.model import Job, Step
+
+        job_cols, step_cols = read_columns(
+            f,
+            [c.name for c in Job.__table__.columns],
+            [c.name for c in Step.__table__.columns],
+            reads,
+            usage_columns,
+        )
+        if f.allocations_only:
+            step_cols = []
+        groups = _sqlalchemy_groups(conn, f, w, job_cols, step_cols, batch)
     # Plain named tuples: attribute access on them is several times cheaper than on
     # SQLAlchemy's Row, and every cell getter reads a few attributes per line.
-    record = namedtuple("Record", list(result.keys()))  # type: ignore[misc]
-    rows: Iterator[Any] = map(record._make, result)
-    lines: Iterator[tuple[Any, bool]]
-    if f.allocations_only and f.nodes is None:
-        lines = ((row, False) for row in rows)
-    else:
-        lines = _job_lines(rows, f)
+    record = namedtuple("Record", [*job_cols, *("s_" + c for c in step_cols)])  # type: ignore[misc]
+    # tuple.__new__ bound to the class: what Record._make does, without its Python frame
+    # (the values always have the right length here).
+    make = partial(tuple.__new__, record)
+    lines = _lines(groups, f, make, (None,) * len(step_cols))
     if f.truncate:
         lines = _truncated(lines, w, int(time.time()) if now is None else now)
     if f.expand_arrays:
         lines = _expanded_arrays(lines)
-    yield from lines
+    return lines

@@ -98,6 +98,7 @@ def store_url(backend_url: str, tmp_path: Path) -> Iterator[str]:
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM step"))
         conn.execute(text("DELETE FROM job"))
+        conn.execute(text("DELETE FROM event"))  # the shim's journal (no foreign key)
     engine.dispose()
     yield backend_url
 

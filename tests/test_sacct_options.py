@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from jobacct import caller
+from jobacct import caller, fastread
 from jobacct.cli import main
 from jobacct.cli import sacct as sacct_cmd
 from jobacct.config import make_engine
@@ -29,8 +30,8 @@ from jobacct.query import (
     JobFilter,
     Window,
     default_window,
-    select_lines,
 )
+from jobacct.sqltext import joined_lines_sql
 
 
 def _epoch(stamp: str) -> int:
@@ -647,18 +648,49 @@ def test_sqlite_plan_never_scans_job(sqlite_url: str, shape: str, stats: bool) -
                         {"idx": index, "stat": stat},
                     )
             engine.dispose()
-        f, window = PLAN_SHAPES[shape]
-        sql = str(select_lines(f, window).compile(engine, compile_kwargs={"literal_binds": True}))
-        with engine.connect() as conn:
-            plan = [row[3] for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql))]
     finally:
         engine.dispose()
-    scans = [line for line in plan if line.startswith("SCAN job") or line == "SCAN step"]
-    assert not scans, "\n".join(plan)
-    # The outer search of job uses the index that bounds the shape (a one-sided time range
-    # would be a full scan in disguise).
-    searches = [line for line in plan if line.startswith("SEARCH job USING")]
-    assert searches and PLAN_INDEX[shape] in searches[0], "\n".join(plan)
+    f, window = PLAN_SHAPES[shape]
+    conn = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    try:
+        # The server path's joined statement (run here on SQLite) and the fast path's
+        # selection: the same WHERE, so the same index must drive both.
+        job_cols = fastread.table_columns(conn, "job")
+        step_cols = [c for c in fastread.table_columns(conn, "step") if c != "job_pk"]
+        statements = [
+            joined_lines_sql(f, window.start, window.end, job_cols, step_cols),
+            fastread.selection_sql(f, window.start, window.end),
+        ]
+        for sql, params in statements:
+            plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+            scans = [line for line in plan if line.startswith("SCAN job") or line == "SCAN step"]
+            assert not scans, "\n".join(plan)
+            # The outer search of job uses the index that bounds the shape (a one-sided time
+            # range would be a full scan in disguise).
+            searches = [line for line in plan if line.startswith("SEARCH job USING")]
+            assert searches and PLAN_INDEX[shape] in searches[0], "\n".join(plan)
+    finally:
+        conn.close()
+
+
+def test_fast_path_reads_never_sort(sqlite_url: str) -> None:
+    # The job and step statements of the fast path walk the selection table in order and
+    # the step index: no temporary B-tree (a sort of every line) and no scan of step.
+    conn = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    try:
+        conn.execute("BEGIN")
+        fastread.create_selection(conn, JobFilter(), MIDNIGHT, NOW + 1)
+        job_sql, step_sql, params = fastread.merged_sql(
+            MIDNIGHT, NOW + 1, ["id", "job_name"], ["step_id", "step_name"]
+        )
+        for sql, args in ((job_sql, {}), (step_sql, params)):
+            plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
+            assert not [line for line in plan if "TEMP B-TREE" in line], "\n".join(plan)
+            assert not [line for line in plan if line.startswith("SCAN job")], plan
+            assert "SCAN step" not in plan, plan
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
 
 
 _ELIGIBLE = "INDEX ix_job_time_eligible_time_end (time_eligible>? AND time_eligible<?)"

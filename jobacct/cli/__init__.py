@@ -32,15 +32,18 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     ),
     "sjobexitmod": ("jobacct.cli.sjobexitmod", "sjobexitmod", {}),
     "modify-job": ("jobacct.cli.modifyjob", "modify_job", {}),
+    "scancel": ("jobacct.cli.scancel", "scancel", {}),
 }
 #: Command groups given by a module's ``app`` (a ``typer.Typer``): name -> module.
 GROUPS: dict[str, str] = {
     "admin": "jobacct.cli.admin",
     "db": "jobacct.cli.db",
     "import": "jobacct.cli.importcmd",
+    "shim": "jobacct.cli.shim",
+    "report": "jobacct.cli.report",
 }
 #: The order ``jobacct --help`` lists them in.
-ORDER = ("sacct", "sjobexitmod", "modify-job", "admin", "db", "import")
+ORDER = ("sacct", "sjobexitmod", "modify-job", "scancel", "admin", "db", "import", "report", "shim")
 
 
 def load_command(name: str) -> Command:
@@ -209,7 +212,8 @@ def error_line(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status (errors.ExitStatus)."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="jobacct")
+        # A command that ends with typer.Exit(N) (scancel's statuses) gets N back from click.
+        result = app(args=argv, standalone_mode=False, prog_name="jobacct")
     except JobAcctError as exc:
         error_line(str(exc))
         return int(exc.exit_status)
@@ -232,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         if status is None:
             raise
         return int(status)
-    return int(ExitStatus.SUCCESS)
+    return result if isinstance(result, int) else int(ExitStatus.SUCCESS)
 
 
 def _database_error(exc: Exception) -> ExitStatus | None:

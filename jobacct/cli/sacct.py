@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import sys
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from jobacct import caller
 from jobacct.cli.context import AppContext
-from jobacct.errors import UsageError
+from jobacct.errors import DatabaseUnavailableError, JobAcctError, UsageError
+from jobacct.fastread import open_store, sqlite_url_path
 from jobacct.fields import (
     DEFAULT_FORMAT,
     FIELDS,
@@ -20,8 +22,8 @@ from jobacct.fields import (
     Column,
     Ctx,
     FieldError,
+    columns_read,
     resolve_format,
-    usage_step_columns,
 )
 from jobacct.formats import output_mode, write_sacct
 from jobacct.jobid import JobIdError, parse_selectors
@@ -417,19 +419,36 @@ def sacct(
     except FilterError as exc:
         raise UsageError(str(exc)) from None
     render_ctx = Ctx(now=now, time_format=os.environ.get("SLURM_TIME_FORMAT"))
+    # --json/--ndjson print every column; the text formats only what their fields read.
+    reads = None if (json_out or ndjson) else columns_read(columns)
+
+    def write(conn: Any) -> None:
+        write_sacct(
+            iter_lines(conn, f, window, now=now, reads=reads),
+            out_mode,
+            columns,
+            render_ctx,
+            delimiter=delimiter,
+            header=not noheader,
+        )
+
+    path = sqlite_url_path(app_ctx.url())
+    if path is not None:
+        # A SQLite file: stdlib sqlite3, no SQLAlchemy (jobacct.fastread).
+        conn = open_store(path)
+        try:
+            write(conn)
+        except sqlite3.OperationalError as exc:
+            raise DatabaseUnavailableError(f"cannot use the database: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise JobAcctError(f"database error: {exc}") from exc
+        finally:
+            conn.close()
+        return
     engine = app_ctx.engine()
     try:
-        with engine.connect() as conn:
-            # --json/--ndjson print every statistic; the text formats only the chosen ones.
-            usage = None if (json_out or ndjson) else usage_step_columns(columns)
-            write_sacct(
-                iter_lines(conn, f, window, now=now, usage_columns=usage),
-                out_mode,
-                columns,
-                render_ctx,
-                delimiter=delimiter,
-                header=not noheader,
-            )
+        with engine.connect() as sa_conn:
+            write(sa_conn)
     finally:
         engine.dispose()
 

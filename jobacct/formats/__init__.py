@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import Enum
 from typing import Any, TextIO
 
 from jobacct.errors import UsageError
 from jobacct.fields import Column, Ctx
-from jobacct.formats import csvout, jsonout, terminal
+from jobacct.formats import terminal
 from jobacct.formats.stream import write_chunks
-from jobacct.render import render_lines
+from jobacct.render import render_lines, text_chunks
 
 
 class OutputMode(Enum):
@@ -99,19 +99,34 @@ def write_sacct(
     """
     stream = sys.stdout if out is None else out
     env = os.environ if environ is None else environ
+    # The JSON and CSV writers are imported when used: a few hundredths of a second of
+    # start-up that a -j lookup need not pay.
     if mode is OutputMode.JSON:
+        from jobacct.formats import jsonout
+
         write_chunks(jsonout.json_document(lines, ctx), stream)
         return
     if mode is OutputMode.NDJSON:
+        from jobacct.formats import jsonout
+
         write_chunks(jsonout.ndjson_lines(lines, ctx), stream)
         return
     term = terminal.detect(stream, env)
     clean = terminal.neutralise if term.is_tty else None
     if mode is OutputMode.CSV:
+        from jobacct.formats import csvout
+
         write_chunks(csvout.csv_lines(lines, columns, ctx, header=header, clean=clean), stream)
         return
     parsable = None if mode is OutputMode.TABLE else mode.value
     paint = terminal.paint_cell if term.colour and mode is OutputMode.TABLE else None
+    if clean is None and paint is None:
+        # Pipes and files: whole chunks of lines from the generated line functions.
+        chunks = text_chunks(
+            lines, columns, ctx, parsable=parsable, delimiter=delimiter, header=header
+        )
+        write_chunks(chunks, stream)
+        return
     text = render_lines(
         lines,
         columns,
@@ -122,4 +137,17 @@ def write_sacct(
         clean=clean,
         paint=paint,
     )
-    write_chunks((line + "\n" for line in text), stream)
+    write_chunks(_joined(text), stream)
+
+
+def _joined(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
+    """Lines joined ``size`` at a time, each with its newline: one write per chunk."""
+    batch: list[str] = []
+    append = batch.append
+    for line in lines:
+        append(line)
+        if len(batch) >= size:
+            yield "\n".join(batch) + "\n"
+            batch.clear()
+    if batch:
+        yield "\n".join(batch) + "\n"

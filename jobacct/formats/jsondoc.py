@@ -213,22 +213,23 @@ def _parse_tres(
 
 
 _USAGE_STATS = ("max", "max_node", "max_task", "min", "min_node", "min_task", "ave", "tot")
+#: The row attributes of each direction's statistics, in :data:`_USAGE_STATS` order.
+_USAGE_ATTRS = {
+    direction: tuple(f"s_tres_usage_{direction}_{stat}" for stat in _USAGE_STATS)
+    for direction in ("in", "out")
+}
 
 
 def _step_usage(r: Any, direction: str) -> dict[str, list[dict[str, Any]]]:
-    text: dict[str, str | None] = {}
-    for stat in _USAGE_STATS:
-        value = getattr(r, f"s_tres_usage_{direction}_{stat}", None)
-        text[stat] = value if isinstance(value, str) else None
-    usage = {
-        "max": tres_list(
-            text["max"], usage=True, nodes=text["max_node"] or "", tasks=text["max_task"] or ""
-        ),
-        "min": tres_list(
-            text["min"], usage=True, nodes=text["min_node"] or "", tasks=text["min_task"] or ""
-        ),
-        "average": tres_list(text["ave"], usage=True),
-        "total": tres_list(text["tot"], usage=True),
+    values = [getattr(r, attr, None) for attr in _USAGE_ATTRS[direction]]
+    mx, mx_node, mx_task, mn, mn_node, mn_task, ave, tot = (
+        v if isinstance(v, str) else None for v in values
+    )
+    usage: dict[str, list[dict[str, Any]]] = {
+        "max": tres_list(mx, usage=True, nodes=mx_node or "", tasks=mx_task or "") if mx else [],
+        "min": tres_list(mn, usage=True, nodes=mn_node or "", tasks=mn_task or "") if mn else [],
+        "average": tres_list(ave, usage=True) if ave else [],
+        "total": tres_list(tot, usage=True) if tot else [],
     }
     if direction == "in" and not usage["max"] and r.s_max_rss is not None:
         # Stores without the TRES usage strings still know the step's MaxRSS.

@@ -1,0 +1,300 @@
+"""A job's lifecycle events -> the values of its job and step records (pure, no I/O).
+
+The record is a function of the *set* of a job's events, not of their arrival order: the
+events are folded in the controller's sequence order (``seq``), so any permutation of a stream,
+with or without duplicates, gives the same values (tracker issue 5). Within that order the
+rules are:
+
+* ``job_submit`` owns the submission fields; ``job_start`` the allocation (its node list
+  replaces the requested one); ``job_end`` the terminal state, end time, exit code, reason and
+  kill_requid. Of two reports of the same thing the one with the higher ``seq`` wins.
+* Job state: the last ``job_end``'s state, else RUNNING once started, else PENDING; a terminal
+  state therefore wins over a running one whatever the arrival order.
+* Step state: the ``step_end``'s state when the controller sent one (already terminal, e.g.
+  TIMEOUT, NODE_FAIL), else derived from the raw exit code as slurmdbd does
+  (``as_mysql_step_complete``, slurm-semantics.md §1.6): 253 -> OUT_OF_MEMORY, signalled ->
+  CANCELLED, non-zero -> FAILED, zero -> COMPLETED with kill_requid cleared. A step with no
+  end while its job has ended is CANCELLED with no exit code (§1.6, NO_VAL).
+* Job exit code: the controller's raw value, with slurmdbd's rewrite of exactly 1 to 256
+  (§1.4 "DB quirk"); NO_VAL is no exit code (sacct prints it empty).
+* DerivedExitCode: Slurm's rule (§2.1, ``store.computed_derived``) over the steps in
+  completion order; when the ``job_end`` carried the controller's value, that value goes first
+  and the steps' values are merged into it as slurmdbd >= 24.05 merges late steps (§2.2).
+* The job's CPU times are the sums over its finished steps (as ``import slurmdbd``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobacct.jobid import STEP_NAMES
+from jobacct.shim.events import JobEnd, JobStart, JobSubmit, StepEnd, StepStart, step_key
+from jobacct.store import counts_for_derived
+
+StepKey = tuple[int, int | None]
+LifecycleEvent = JobSubmit | JobStart | StepStart | StepEnd | JobEnd
+
+#: Values of NOT NULL job columns for a record created before its ``job_submit`` arrived
+#: (constants, so a placeholder never depends on which event came first). uid NO_VAL: unknown.
+JOB_PLACEHOLDER: dict[str, Any] = {
+    "uid": 0xFFFFFFFE,
+    "job_name": "",
+    "state": "PENDING",
+    "nnodes": 0,
+    "ncpus": 0,
+    "time_suspended": 0,
+    "derived_exit_code": 0,
+    "derived_exit_signal": 0,
+    "derived_annotated": False,
+    "computed_exit_code": 0,
+    "computed_exit_signal": 0,
+}
+STEP_PLACEHOLDER: dict[str, Any] = {"time_suspended": 0}
+
+_SUBMIT_FIELDS = (
+    "uid",
+    "user_name",
+    "gid",
+    "group_name",
+    "account",
+    "partition",
+    "qos",
+    "array_job_id",
+    "array_task_id",
+    "array_task_str",
+    "het_job_id",
+    "het_job_offset",
+    "timelimit",
+    "req_cpus",
+    "req_mem",
+    "nodelist",
+    "work_dir",
+    "comment",
+    "wckey",
+    "reservation",
+    "flags",
+    "constraints",
+)
+#: Every job column the fold may set (the shim writes no other).
+JOB_COLUMNS: tuple[str, ...] = (
+    *_SUBMIT_FIELDS,
+    "job_name",
+    "time_eligible",
+    "time_start",
+    "nnodes",
+    "ncpus",
+    "time_end",
+    "state",
+    "exit_code",
+    "exit_signal",
+    "reason",
+    "kill_requid",
+    "computed_exit_code",
+    "computed_exit_signal",
+    "derived_exit_code",
+    "derived_exit_signal",
+    "user_cpu_usec",
+    "system_cpu_usec",
+    "total_cpu_usec",
+)
+#: Every step column the fold sets, for every step it knows.
+STEP_COLUMNS: tuple[str, ...] = (
+    "step_name",
+    "time_start",
+    "nodelist",
+    "nnodes",
+    "ntasks",
+    "ncpus",
+    "time_end",
+    "state",
+    "exit_code",
+    "exit_signal",
+    "kill_requid",
+    "max_rss",
+    "user_cpu_usec",
+    "system_cpu_usec",
+    "total_cpu_usec",
+)
+#: Derived columns a user's annotation protects (``Job.derived_annotated``).
+ANNOTATED_COLUMNS = frozenset({"derived_exit_code", "derived_exit_signal"})
+_UNFINISHED = frozenset({"PENDING", "RUNNING", "SUSPENDED"})
+#: slurmdbd stores a controller exit code of exactly 1 as 256: "set by Slurm" (§1.4).
+_SLURM_SET_ONE = 1
+
+
+@dataclass
+class Folded:
+    """The record values a set of events gives: job columns, and step columns per step."""
+
+    job: dict[str, Any] = field(default_factory=dict)
+    steps: dict[StepKey, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class _StepEvents:
+    start: StepStart | None = None
+    end: StepEnd | None = None
+
+
+def fold(events: Iterable[LifecycleEvent]) -> Folded:
+    """Fold a job's lifecycle events (any order; duplicates by seq count once)."""
+    by_seq: dict[int, LifecycleEvent] = {}
+    for event in events:
+        by_seq.setdefault(event.seq, event)
+    submit: JobSubmit | None = None
+    start: JobStart | None = None
+    end: JobEnd | None = None
+    steps: dict[StepKey, _StepEvents] = {}
+    for seq in sorted(by_seq):
+        event = by_seq[seq]
+        kind = event.type
+        if kind == "job_submit":
+            submit = event  # type: ignore[assignment]
+        elif kind == "job_start":
+            start = event  # type: ignore[assignment]
+        elif kind == "job_end":
+            end = event  # type: ignore[assignment]
+        elif kind == "step_start":
+            steps.setdefault(step_key(event.step), _StepEvents()).start = event  # type: ignore[union-attr,assignment]
+        else:
+            steps.setdefault(step_key(event.step), _StepEvents()).end = event  # type: ignore[union-attr,assignment]
+    out = Folded()
+    job = out.job
+    if submit is not None:
+        for name in _SUBMIT_FIELDS:
+            job[name] = getattr(submit, name)
+        job["job_name"] = submit.job_name or ""
+        job["time_eligible"] = submit.eligible
+    if start is not None:
+        job["time_start"] = start.time
+        job["nodelist"] = start.nodelist or None  # "": none allocated (pending cancel)
+        job["nnodes"] = start.nnodes
+        job["ncpus"] = start.ncpus
+    if end is not None:
+        job["time_end"] = end.time
+        raw = end.raw_exit()
+        if raw == _SLURM_SET_ONE:
+            raw = 256
+        job["exit_code"], job["exit_signal"] = _decode(raw)
+        job["reason"] = end.reason
+        job["kill_requid"] = end.kill_requid
+    if submit is not None or start is not None or end is not None:
+        job["state"] = end.state if end is not None else "RUNNING" if start else "PENDING"
+    for key, pair in steps.items():
+        out.steps[key] = _fold_step(key, pair, end)
+    _job_from_steps(job, out.steps, end)
+    return out
+
+
+def _decode(raw: int | None) -> tuple[int | None, int | None]:
+    """(code, signal) of a raw status as ``ExitCode.from_wait_status`` (§1.2); None: NO_VAL."""
+    if raw is None:
+        return None, None
+    low = raw & 0x7F
+    if low == 0:
+        return (raw >> 8) & 0xFF, 0
+    return (0, low) if low != 0x7F else (0, 0)
+
+
+def _raw(code: int | None, signal: int | None) -> int | None:
+    """The raw status of stored halves, as ``ExitCode.to_wait_status`` (0:125 is SIG_OOM)."""
+    if code is None and signal is None:
+        return None
+    if signal:
+        return 253 if signal == 125 else signal
+    return (code or 0) << 8
+
+
+def _fold_step(key: StepKey, pair: _StepEvents, job_end: JobEnd | None) -> dict[str, Any]:
+    start, end = pair.start, pair.end
+    default_name = STEP_NAMES.get(key[0], "") if key[0] < 0 else ""
+    values: dict[str, Any] = {
+        "step_name": (start.step_name if start and start.step_name is not None else default_name),
+        "time_start": start.time if start else None,
+        "nodelist": start.nodelist if start else None,
+        "nnodes": (start.nnodes or 0) if start else 0,
+        "ntasks": (start.ntasks or 0) if start else 0,
+        "ncpus": (start.ncpus or 0) if start else 0,
+        "time_end": None,
+        "state": "RUNNING",
+        "exit_code": None,
+        "exit_signal": None,
+        "kill_requid": None,
+        "max_rss": None,
+        "user_cpu_usec": None,
+        "system_cpu_usec": None,
+        "total_cpu_usec": None,
+    }
+    if end is not None:
+        raw = end.raw_exit()
+        code, signal = _decode(raw)
+        state = end.state or step_state(raw)
+        values.update(
+            time_end=end.time,
+            state=state,
+            exit_code=code,
+            exit_signal=signal,
+            kill_requid=None if state == "COMPLETED" else end.kill_requid,
+            max_rss=end.max_rss,
+            user_cpu_usec=end.user_cpu_usec,
+            system_cpu_usec=end.system_cpu_usec,
+        )
+        if end.user_cpu_usec is not None or end.system_cpu_usec is not None:
+            values["total_cpu_usec"] = (end.user_cpu_usec or 0) + (end.system_cpu_usec or 0)
+    elif job_end is not None:
+        # The job ended first and this step never reported: NO_VAL, shown CANCELLED (§1.6).
+        values.update(time_end=job_end.time, state="CANCELLED")
+    return values
+
+
+def step_state(raw: int | None) -> str:
+    """The state slurmdbd derives from a step's raw exit status (§1.6); None is NO_VAL."""
+    if raw is None:
+        return "CANCELLED"
+    if raw & 0xFF == 253:
+        return "OUT_OF_MEMORY"
+    low = raw & 0x7F
+    if low not in (0, 0x7F):
+        return "CANCELLED"
+    return "FAILED" if raw != 0 else "COMPLETED"
+
+
+def _job_from_steps(
+    job: dict[str, Any], steps: Mapping[StepKey, Mapping[str, Any]], end: JobEnd | None
+) -> None:
+    counted = sorted(
+        ((key, s) for key, s in steps.items() if counts_for_derived(key[0])),
+        key=lambda item: (
+            item[1]["time_end"] is None,
+            item[1]["time_end"] or 0,
+            item[0][0],
+            item[0][1] or 0,
+        ),
+    )
+    # Slurm's rule on raw statuses (§2.1, as exitcode.derive_exit_code): a larger raw status
+    # or SIG_OOM replaces the value; steps that never reported are skipped.
+    computed = 0
+    for _, s in counted:
+        raw = _raw(s["exit_code"], s["exit_signal"])
+        if raw is not None and (raw == 253 or raw > computed):
+            computed = raw
+    reported = end.derived_value() if end is not None else None
+    shown = computed
+    if reported is not None:
+        shown = reported.to_wait_status()
+        for _, s in counted:
+            raw = _raw(s["exit_code"], s["exit_signal"])
+            if raw is not None and (raw == 253 or raw > shown):
+                shown = raw
+    computed_code, computed_signal = _decode(computed)
+    shown_code, shown_signal = _decode(shown)
+    if steps or reported is not None:
+        job["computed_exit_code"], job["computed_exit_signal"] = computed_code, computed_signal
+        job["derived_exit_code"], job["derived_exit_signal"] = shown_code, shown_signal
+    finished = [s for s in steps.values() if s["state"] not in _UNFINISHED]
+    if any(s["user_cpu_usec"] is not None or s["system_cpu_usec"] is not None for s in finished):
+        user = sum(s["user_cpu_usec"] or 0 for s in finished)
+        system = sum(s["system_cpu_usec"] or 0 for s in finished)
+        job.update(user_cpu_usec=user, system_cpu_usec=system, total_cpu_usec=user + system)
