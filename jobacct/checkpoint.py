@@ -21,6 +21,7 @@ Nothing here commits; the job row is locked for update first, as in :mod:`jobacc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,20 +33,19 @@ from jobacct.slurm_errno import SlurmErrno, SlurmError
 from jobacct.store import job_steps
 
 #: The actions :class:`CheckpointRequest` names (``slurm_checkpoint_<action>``).
-ACTIONS = frozenset(
-    {
-        "able",
-        "disable",
-        "enable",
-        "create",
-        "vacate",
-        "requeue",
-        "restart",
-        "complete",
-        "task_complete",
-        "error",
-    }
-)
+CheckpointAction = Literal[
+    "able",
+    "disable",
+    "enable",
+    "create",
+    "vacate",
+    "requeue",
+    "restart",
+    "complete",
+    "task_complete",
+    "error",
+]
+ACTIONS: frozenset[str] = frozenset(get_args(CheckpointAction))
 #: Actions refused on a step whose checkpointing is disabled (``ESLURM_DISABLED``).
 _NEEDS_ABLE = frozenset({"able", "create", "vacate", "requeue", "restart"})
 _STAMPS_TIME = frozenset({"create", "vacate", "requeue", "restart", "complete", "task_complete"})

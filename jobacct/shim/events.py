@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
+from jobacct.checkpoint import CheckpointAction
 from jobacct.exitcode import NO_VAL, ExitCode, ExitCodeError
 from jobacct.jobid import MAX_JOB_ID, JobIdError, parse_step
 
@@ -57,19 +58,7 @@ SignalApi = Literal[
     "slurm_signal_job_step",
     "slurm_terminate_job_step",
 ]
-#: The legacy checkpoint calls (§9).
-CheckpointAction = Literal[
-    "able",
-    "disable",
-    "enable",
-    "create",
-    "vacate",
-    "requeue",
-    "restart",
-    "complete",
-    "task_complete",
-    "error",
-]
+#: The legacy checkpoint calls (§9): jobacct.checkpoint.CheckpointAction.
 
 Uint32 = Annotated[int, Field(ge=0, le=0xFFFFFFFF)]
 Epoch = Annotated[int, Field(ge=0, le=0xFFFFFFFF, description="epoch seconds UTC")]
