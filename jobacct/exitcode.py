@@ -100,7 +100,9 @@ class ExitCode:
 ZERO = ExitCode(0, 0)
 
 
-def derive_exit_code(step_exit_codes: Iterable[ExitCode | None]) -> ExitCode:
+def derive_exit_code(
+    step_exit_codes: Iterable[ExitCode | None], start: ExitCode | None = None
+) -> ExitCode:
     """DerivedExitCode from the exit codes of a job's steps, in completion order.
 
     The caller passes only the steps that count: not ``batch``, not ``extern``, not pending
@@ -109,8 +111,10 @@ def derive_exit_code(step_exit_codes: Iterable[ExitCode | None]) -> ExitCode:
     replaces the value if its raw status is larger (so any non-zero exit beats any signal) or
     if it is the OOM pseudo status. Steps with no exit code yet (``None``; Slurm's NO_VAL) are
     skipped; Slurm lets NO_VAL win and then drops it, which jobacct does not copy.
+    ``start`` is the value already held (e.g. what the controller reported at job end);
+    steps that report later still replace it by the same rule.
     """
-    best = 0
+    best = start.to_wait_status() if start is not None else 0
     for exit_code in step_exit_codes:
         if exit_code is None:
             continue

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jobacct.exitcode import ExitCode, derive_exit_code
 from jobacct.jobid import STEP_NAMES
 from jobacct.shim.events import JobEnd, JobStart, JobSubmit, StepEnd, StepStart, step_key
 from jobacct.store import counts_for_derived
@@ -189,22 +190,19 @@ def fold(events: Iterable[LifecycleEvent]) -> Folded:
 
 
 def _decode(raw: int | None) -> tuple[int | None, int | None]:
-    """(code, signal) of a raw status as ``ExitCode.from_wait_status`` (§1.2); None: NO_VAL."""
+    """(code, signal) of a raw status (§1.2); None (NO_VAL) gives (None, None)."""
     if raw is None:
         return None, None
-    low = raw & 0x7F
-    if low == 0:
-        return (raw >> 8) & 0xFF, 0
-    return (0, low) if low != 0x7F else (0, 0)
+    value = ExitCode.from_wait_status(raw)
+    return value.code, value.signal
 
 
-def _raw(code: int | None, signal: int | None) -> int | None:
-    """The raw status of stored halves, as ``ExitCode.to_wait_status`` (0:125 is SIG_OOM)."""
+def _stored(values: Mapping[str, Any]) -> ExitCode | None:
+    """The exit code of a folded step's stored halves; None if it never reported."""
+    code, signal = values["exit_code"], values["exit_signal"]
     if code is None and signal is None:
         return None
-    if signal:
-        return 253 if signal == 125 else signal
-    return (code or 0) << 8
+    return ExitCode(code or 0, signal or 0)
 
 
 def _fold_step(key: StepKey, pair: _StepEvents, job_end: JobEnd | None) -> dict[str, Any]:
@@ -273,26 +271,15 @@ def _job_from_steps(
             item[0][1] or 0,
         ),
     )
-    # Slurm's rule on raw statuses (§2.1, as exitcode.derive_exit_code): a larger raw status
-    # or SIG_OOM replaces the value; steps that never reported are skipped.
-    computed = 0
-    for _, s in counted:
-        raw = _raw(s["exit_code"], s["exit_signal"])
-        if raw is not None and (raw == 253 or raw > computed):
-            computed = raw
+    # Slurm's rule (§2.1): the computed value from the steps alone; the shown value starts
+    # from what the controller reported at job end, and later steps still replace it.
+    codes = [_stored(s) for _, s in counted]
+    computed = derive_exit_code(codes)
     reported = end.derived_value() if end is not None else None
-    shown = computed
-    if reported is not None:
-        shown = reported.to_wait_status()
-        for _, s in counted:
-            raw = _raw(s["exit_code"], s["exit_signal"])
-            if raw is not None and (raw == 253 or raw > shown):
-                shown = raw
-    computed_code, computed_signal = _decode(computed)
-    shown_code, shown_signal = _decode(shown)
+    shown = computed if reported is None else derive_exit_code(codes, start=reported)
     if steps or reported is not None:
-        job["computed_exit_code"], job["computed_exit_signal"] = computed_code, computed_signal
-        job["derived_exit_code"], job["derived_exit_signal"] = shown_code, shown_signal
+        job["computed_exit_code"], job["computed_exit_signal"] = computed.code, computed.signal
+        job["derived_exit_code"], job["derived_exit_signal"] = shown.code, shown.signal
     finished = [s for s in steps.values() if s["state"] not in _UNFINISHED]
     if any(s["user_cpu_usec"] is not None or s["system_cpu_usec"] is not None for s in finished):
         user = sum(s["user_cpu_usec"] or 0 for s in finished)
