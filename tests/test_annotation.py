@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -577,6 +579,43 @@ def _python_for_other_uids() -> str | None:
 OTHER_UID_PYTHON = _python_for_other_uids()
 
 
+@functools.cache
+def readable_pythonpath() -> str:
+    """A PYTHONPATH with jobacct and the venv's packages that other uids may read.
+
+    A checkout in a mode-700 directory (``mktemp -d``, /root) cannot be entered by the uids
+    the real-uid tests run as; then the package, its migrations and the site-packages are
+    mirrored with hard links (copies across file systems) into a world-readable directory.
+    """
+    import atexit
+    import site
+
+    project = Path(__file__).parent.parent
+    sources = [project, *(Path(p) for p in site.getsitepackages())]
+    if all(_enterable(p) for p in sources):
+        return os.pathsep.join(str(p) for p in sources)
+    root = Path(tempfile.mkdtemp(prefix="jobacct-pythonpath-"))
+    root.chmod(0o755)
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+
+    def link_or_copy(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    for name in ("jobacct", "migrations"):
+        shutil.copytree(project / name, root / "project" / name, copy_function=link_or_copy)
+    paths = [root / "project"]
+    for number, packages in enumerate(sources[1:]):
+        paths.append(root / f"site-packages-{number}")
+        shutil.copytree(packages, paths[-1], copy_function=link_or_copy, symlinks=True)
+    for directory in [root, *root.rglob("*")]:
+        if directory.is_dir() and not directory.is_symlink():
+            directory.chmod(directory.stat().st_mode | 0o755)
+    return os.pathsep.join(str(p) for p in paths)
+
+
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to run commands as other uids")
 @pytest.mark.skipif(
     OTHER_UID_PYTHON is None,
@@ -595,11 +634,8 @@ def test_real_uids_owner_may_other_may_not(tmp_path: Path) -> None:
     seed(url)
     path.chmod(0o666)
 
-    import site
-
     assert OTHER_UID_PYTHON is not None
-    project = Path(__file__).parent.parent
-    pythonpath = os.pathsep.join([str(project), *site.getsitepackages()])
+    pythonpath = readable_pythonpath()
 
     def as_uid(uid: int, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

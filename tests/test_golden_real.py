@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import site
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import GOLDEN, build_golden_store, parse_case
-from tests.test_annotation import OTHER_UID_PYTHON
+from tests.test_annotation import OTHER_UID_PYTHON, readable_pythonpath
 from tests.test_golden_sacct import EXACT
 
 UIDS = {"root": 0, "alice": 1001}
@@ -61,7 +60,7 @@ def _run(command: str, user: str, when: str, db: str) -> subprocess.CompletedPro
         if os.getuid() != 0 or OTHER_UID_PYTHON is None:
             pytest.skip("running as another uid needs root and a Python that uid may execute")
         python = OTHER_UID_PYTHON
-        env["PYTHONPATH"] = os.pathsep.join([project, *site.getsitepackages()])
+        env["PYTHONPATH"] = readable_pythonpath()
     return subprocess.run(
         [FAKETIME, when.replace("T", " "), python, "-m", "jobacct", "--db", db, *argv],
         capture_output=True,

@@ -32,7 +32,7 @@ from jobacct.jobid import BATCH_STEP
 from jobacct.model import Job, SignalRequest, Step
 from jobacct.store import job_steps
 from tests.conftest import GOLDEN, parse_case
-from tests.test_annotation import OTHER_UID_PYTHON
+from tests.test_annotation import OTHER_UID_PYTHON, readable_pythonpath
 from tests.test_signal import GOLDEN_JOBS, make_job
 
 UIDS = {"root": 0, "alice": 1001}
@@ -629,15 +629,12 @@ def test_real_uids(tmp_path: Path) -> None:
 
     with_session(url, build)
     path.chmod(0o666)
-    import site
-
     assert OTHER_UID_PYTHON is not None
-    project = Path(__file__).parent.parent
     env = {
         "TZ": "UTC",
         "PATH": "/usr/bin:/bin",
         "HOME": str(shared),
-        "PYTHONPATH": os.pathsep.join([str(project), *site.getsitepackages()]),
+        "PYTHONPATH": readable_pythonpath(),
     }
 
     def as_alice(*args: str) -> subprocess.CompletedProcess[str]:
