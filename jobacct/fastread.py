@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,18 @@ _SEL = "temp.jobacct_sel"
 
 #: Rows fetched per ``fetchmany`` call.
 BATCH = 1000
+
+
+class StoreConnection(sqlite3.Connection):
+    """A store connection that may share a big read with helper processes.
+
+    ``helpers``: a :class:`jobacct.splitread.Helpers` the selection is split with (the
+    command's connection). ``preselected``: the job ids to read, in order, instead of
+    evaluating the filter (a helper's connection, given its slice).
+    """
+
+    helpers: Any = None
+    preselected: Sequence[int] | None = None
 
 
 def sqlite_url_path(url: str) -> Path | None:
@@ -50,7 +62,7 @@ def sqlite_url_path(url: str) -> Path | None:
     return Path(path)
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path) -> StoreConnection:
     """Open an existing store for reading, as :func:`jobacct.config.make_engine` would.
 
     Raises:
@@ -63,7 +75,9 @@ def connect(path: Path) -> sqlite3.Connection:
         )
     # Autocommit mode: transactions are begun explicitly (read_lines), as the SQLAlchemy
     # engine's "begin" event does.
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(
+        path, timeout=30, isolation_level=None, check_same_thread=False, factory=StoreConnection
+    )
     conn.execute("PRAGMA busy_timeout=30000")
     # temp_store stays the build's default (files): in memory, SQLite's sorter keeps all of
     # a big ORDER BY there too (a month -X: 89 MiB instead of 25 MiB), for no speed gain.
@@ -91,7 +105,7 @@ def revision(conn: sqlite3.Connection) -> str | None:
     return str(rows[0][0])
 
 
-def open_store(path: Path) -> sqlite3.Connection:
+def open_store(path: Path) -> StoreConnection:
     """:func:`connect` plus the schema check every command makes.
 
     Raises:
@@ -145,12 +159,23 @@ def merged_sql(
     return jobs, steps, q.params
 
 
-def create_selection(conn: sqlite3.Connection, f: Any, start: int, end: int) -> None:
-    """(Re)fill the connection's selection table (call inside a transaction)."""
+def _empty_selection(conn: sqlite3.Connection) -> None:
+    """(Re)create the connection's selection table, empty: ``seq`` (its rowid) is the order."""
     conn.execute(f"DROP TABLE IF EXISTS {_SEL}")
     conn.execute(f"CREATE TABLE {_SEL} (seq INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
+
+
+def create_selection(conn: sqlite3.Connection, f: Any, start: int, end: int) -> None:
+    """(Re)fill the connection's selection table (call inside a transaction)."""
+    _empty_selection(conn)
     sql, params = selection_sql(f, start, end)
     conn.execute(f"INSERT INTO {_SEL} (id) {sql}", params)
+
+
+def fill_selection(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
+    """(Re)fill the selection table with given job ids, in the given order."""
+    _empty_selection(conn)
+    conn.executemany(f"INSERT INTO {_SEL} (id) VALUES (?)", ((i,) for i in ids))
 
 
 def read_lines(
@@ -181,7 +206,14 @@ def read_lines(
         return
     conn.execute("BEGIN")
     try:
-        create_selection(conn, f, start, end)
+        preselected = getattr(conn, "preselected", None)
+        if preselected is not None:
+            fill_selection(conn, preselected)
+        else:
+            create_selection(conn, f, start, end)
+            helpers = getattr(conn, "helpers", None)
+            if helpers is not None:
+                helpers.split(conn, _SEL)
         yield from _merged(conn, start, end, job_columns, step_columns)
     finally:
         # Ends the read transaction whether or not the caller read to the end.

@@ -7,6 +7,7 @@ no server answers they skip with the reason, except under CI (``CI=true``), wher
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,24 @@ from jobacct import migrate
 from jobacct.config import make_engine
 
 GOLDEN = Path(__file__).parent / "golden"
+
+FAKETIME = shutil.which("faketime")
+#: libfaketime's own clocks stay real: only the wall clock is frozen, so sleeps, SQLite's
+#: busy timeout and subprocess timeouts inside the faked process still advance.
+FAKETIME_ENV = {"FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+
+def frozen_clock(when: str) -> list[str]:
+    """The argv prefix that runs a command with its wall clock frozen at ``when``.
+
+    ``when`` is ``YYYY-MM-DD HH:MM:SS`` (or with a ``T``), read in the command's TZ. ``-f``
+    matters: without it the faketime wrapper only *starts* the clock there and lets it run, so
+    two runs of the same command may see different seconds (a running job's Elapsed then
+    differs by one). Use with :data:`FAKETIME_ENV` in the command's environment.
+    """
+    assert FAKETIME is not None
+    return [FAKETIME, "-f", when.replace("T", " ")]
+
 
 SERVER_ADMIN_URLS = {
     "postgresql": os.environ.get(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,12 +18,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GOLDEN, build_golden_store, parse_case
+from tests.conftest import (
+    FAKETIME,
+    FAKETIME_ENV,
+    GOLDEN,
+    build_golden_store,
+    frozen_clock,
+    parse_case,
+)
 from tests.test_annotation import OTHER_UID_PYTHON, readable_pythonpath
 from tests.test_golden_sacct import EXACT
 
 UIDS = {"root": 0, "alice": 1001}
-FAKETIME = shutil.which("faketime")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 pytestmark = pytest.mark.skipif(
@@ -52,7 +57,7 @@ def _run(command: str, user: str, when: str, db: str) -> subprocess.CompletedPro
     assert argv[0] == "sacct"
     uid = UIDS[user]
     project = str(Path(__file__).parent.parent)
-    env = {"TZ": "UTC", "PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    env = {"TZ": "UTC", "PATH": "/usr/bin:/bin", "HOME": "/tmp", **FAKETIME_ENV}
     if uid == 0:
         python = sys.executable
         env["PYTHONPATH"] = project
@@ -62,7 +67,7 @@ def _run(command: str, user: str, when: str, db: str) -> subprocess.CompletedPro
         python = OTHER_UID_PYTHON
         env["PYTHONPATH"] = readable_pythonpath()
     return subprocess.run(
-        [FAKETIME, when.replace("T", " "), python, "-m", "jobacct", "--db", db, *argv],
+        [*frozen_clock(when), python, "-m", "jobacct", "--db", db, *argv],
         capture_output=True,
         text=True,
         env=env,

@@ -7,7 +7,7 @@ import re
 import sqlite3
 import sys
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -25,7 +25,7 @@ from jobacct.fields import (
     columns_read,
     resolve_format,
 )
-from jobacct.formats import output_mode, write_sacct
+from jobacct.formats import OutputMode, output_mode, write_sacct
 from jobacct.jobid import JobIdError, parse_selectors
 from jobacct.query import (
     FilterError,
@@ -39,6 +39,7 @@ from jobacct.query import (
     parse_time_limit,
 )
 from jobacct.slurmtime import TimeSpecError, parse_time
+from jobacct.splitread import Helpers, processes_wanted
 
 
 def _now() -> int:
@@ -422,28 +423,44 @@ def sacct(
     # --json/--ndjson print every column; the text formats only what their fields read.
     reads = None if (json_out or ndjson) else columns_read(columns)
 
-    def write(conn: Any) -> None:
-        write_sacct(
+    def write(conn: Any, out: TextIO | None = None, header: bool = not noheader) -> bool:
+        return write_sacct(
             iter_lines(conn, f, window, now=now, reads=reads),
             out_mode,
             columns,
             render_ctx,
             delimiter=delimiter,
-            header=not noheader,
+            header=header,
+            out=out,
         )
 
     path = sqlite_url_path(app_ctx.url())
     if path is not None:
-        # A SQLite file: stdlib sqlite3, no SQLAlchemy (jobacct.fastread).
-        conn = open_store(path)
-        try:
-            write(conn)
-        except sqlite3.OperationalError as exc:
-            raise DatabaseUnavailableError(f"cannot use the database: {exc}") from exc
-        except sqlite3.Error as exc:
-            raise JobAcctError(f"database error: {exc}") from exc
-        finally:
-            conn.close()
+        # A SQLite file: stdlib sqlite3, no SQLAlchemy (jobacct.fastread); a big read is
+        # shared with helper processes (jobacct.splitread), forked before the store is open.
+
+        def render_slice(conn: Any, out: TextIO) -> None:
+            write(conn, out, header=False)
+
+        with Helpers(
+            path,
+            render_slice,
+            _read_processes(f, out_mode),
+            encoding=sys.stdout.encoding or "utf-8",
+            errors=sys.stdout.errors or "strict",
+        ) as helpers:
+            try:
+                conn = open_store(path)
+                conn.helpers = helpers
+                try:
+                    if write(conn):
+                        helpers.finish(sys.stdout)
+                finally:
+                    conn.close()
+            except sqlite3.OperationalError as exc:
+                raise DatabaseUnavailableError(f"cannot use the database: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise JobAcctError(f"database error: {exc}") from exc
         return
     engine = app_ctx.engine()
     try:
@@ -451,6 +468,16 @@ def sacct(
             write(sa_conn)
     finally:
         engine.dispose()
+
+
+def _read_processes(f: JobFilter, mode: OutputMode) -> int:
+    """How many processes may share this read (jobacct.splitread: when it cannot change
+    the bytes and may pay)."""
+    # -X reads one statement, never split; --json is one document (its commas and closing
+    # brackets would have to cross processes); -j reads a handful of jobs.
+    if f.selectors or f.allocations_only or mode is OutputMode.JSON or sys.stdout.isatty():
+        return 1
+    return processes_wanted()
 
 
 def _print_helpformat() -> None:

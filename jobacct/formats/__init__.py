@@ -89,8 +89,10 @@ def write_sacct(
     header: bool = True,
     out: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
-) -> None:
+) -> bool:
     """Write sacct's ``(row, is_step)`` lines to ``out`` (stdout) in ``mode``, streaming.
+
+    Returns False if the reader went away before the end (``| head``), True otherwise.
 
     ``columns``, ``delimiter`` and ``header`` are ignored by ``--json``/``--ndjson``, as sacct
     ignores its format options for ``--json`` (slurm-semantics.md §4.11). On a terminal,
@@ -104,20 +106,19 @@ def write_sacct(
     if mode is OutputMode.JSON:
         from jobacct.formats import jsonout
 
-        write_chunks(jsonout.json_document(lines, ctx), stream)
-        return
+        return write_chunks(jsonout.json_document(lines, ctx), stream)
     if mode is OutputMode.NDJSON:
         from jobacct.formats import jsonout
 
-        write_chunks(jsonout.ndjson_lines(lines, ctx), stream)
-        return
+        return write_chunks(jsonout.ndjson_lines(lines, ctx), stream)
     term = terminal.detect(stream, env)
     clean = terminal.neutralise if term.is_tty else None
     if mode is OutputMode.CSV:
         from jobacct.formats import csvout
 
-        write_chunks(csvout.csv_lines(lines, columns, ctx, header=header, clean=clean), stream)
-        return
+        return write_chunks(
+            csvout.csv_lines(lines, columns, ctx, header=header, clean=clean), stream
+        )
     parsable = None if mode is OutputMode.TABLE else mode.value
     paint = terminal.paint_cell if term.colour and mode is OutputMode.TABLE else None
     if clean is None and paint is None:
@@ -125,8 +126,7 @@ def write_sacct(
         chunks = text_chunks(
             lines, columns, ctx, parsable=parsable, delimiter=delimiter, header=header
         )
-        write_chunks(chunks, stream)
-        return
+        return write_chunks(chunks, stream)
     text = render_lines(
         lines,
         columns,
@@ -137,7 +137,7 @@ def write_sacct(
         clean=clean,
         paint=paint,
     )
-    write_chunks(_joined(text), stream)
+    return write_chunks(_joined(text), stream)
 
 
 def _joined(lines: Iterable[str], size: int = 1000) -> Iterator[str]:

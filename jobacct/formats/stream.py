@@ -7,22 +7,24 @@ from collections.abc import Iterable
 from typing import TextIO
 
 
-def write_chunks(chunks: Iterable[str], out: TextIO) -> None:
+def write_chunks(chunks: Iterable[str], out: TextIO) -> bool:
     """Write each chunk as is (chunks carry their own line ends); stop quietly at EPIPE.
 
     Chunks are written as they come, so output streams and memory stays flat however many
-    records there are.
+    records there are. Returns False if the reader went away (EPIPE), True otherwise.
     """
     try:
         for chunk in chunks:
             out.write(chunk)
         out.flush()
+        return True
     except BrokenPipeError:
         # Point stdout at /dev/null so the interpreter's final flush does not fail again.
         try:
             fileno = out.fileno()
         except (OSError, ValueError):
-            return
+            return False
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, fileno)
         os.close(devnull)
+        return False

@@ -1,0 +1,294 @@
+"""One big ``jobacct sacct`` read shared by several processes (tracker issue 3).
+
+Why: on a SQLite store the cost of a large read is in Python, not in SQLite (about 0.3 µs for
+every cell sqlite3 hands over, ~2 µs to format a line: bench/RESULTS.md), and one Python
+process uses one core. A one-day window with steps (~165,000 lines) cannot reach 200,000
+lines/s in one process on the project's 2-core machines however lean the loop (a hand-written
+loop with no generic code measured 0.80 s plus start-up); split in two it does.
+
+How, with :class:`Helpers`:
+
+1. Before the command opens the store, it forks its helper processes (``fork`` while no
+   SQLite connection exists in the process: SQLite forbids carrying an open connection across
+   a fork). Each waits on a pipe.
+2. The command selects its jobs as usual (:func:`jobacct.fastread.read_lines`): their ids go
+   into the selection table in sacct's order. If there are at least :data:`MIN_JOBS_PER_PROCESS`
+   jobs per process, the selection is cut into consecutive slices; each helper gets the ids of
+   one slice (not the first) through its pipe and the command keeps the first slice.
+   Otherwise the pipes are closed and the helpers exit at once.
+3. A helper opens its own connection, reads exactly its ids (in the same order) and renders
+   them with the same writer into an unlinked temporary file, without the header.
+4. The command streams its own slice to stdout (output starts before the query ends), then
+   copies each helper's file in order. A helper that failed (killed, no temporary space)
+   is not an error: the command renders that slice itself.
+
+Each process reads in its own read transaction, so a slice may be read a few milliseconds
+after the selection was made; jobs are never lost or doubled (the ids are fixed by the
+selection), but a job written in between shows its newer values. sacct over slurmdbd has no
+snapshot across its per-job step queries either.
+
+Used only where it pays and cannot change the bytes: a SQLite file, stdout not a terminal
+(the terminal writer escapes and colours per process), no explicit job list (``-j`` reads a
+handful of jobs), a selection read through the selection table (``-X`` and step-less formats
+stream one statement and are not split). ``JOBACCT_SACCT_PROCESSES`` sets how many processes
+may share a read (default: the usable CPUs, at most 4; ``1`` turns this off).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import sqlite3
+from array import array
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TextIO
+
+from jobacct.errors import UsageError
+
+#: Fewest selected jobs each process must get for a read to be split (below it, forking
+#: the work out costs about what it saves).
+MIN_JOBS_PER_PROCESS = 2500
+#: The command's share of a split read, against 1.0 for each helper: a helper starts later
+#: (its ids cross a pipe, it opens the store) and the command copies the helpers' output at
+#: the end, so equal slices leave the command waiting (measured: bench/RESULTS.md).
+COMMAND_SHARE = 1.2
+#: Default ceiling of processes per read.
+MAX_DEFAULT_PROCESSES = 4
+ENV_PROCESSES = "JOBACCT_SACCT_PROCESSES"
+
+#: Renders a selection on a connection into a text stream: ``render(conn, out)``. The
+#: command passes its writer with the header and any JSON head and tail left out.
+Render = Callable[[sqlite3.Connection, TextIO], None]
+
+
+def processes_wanted(environ: Mapping[str, str] | None = None) -> int:
+    """How many processes a big read may use: ``$JOBACCT_SACCT_PROCESSES`` or the CPUs.
+
+    Raises:
+        UsageError: if the variable is not a positive integer.
+    """
+    env = os.environ if environ is None else environ
+    text = env.get(ENV_PROCESSES, "").strip()
+    if text:
+        if not text.isdigit() or int(text) < 1:
+            raise UsageError(f"{ENV_PROCESSES}={text!r}: expected a positive whole number")
+        return int(text)
+    if not hasattr(os, "fork"):
+        return 1
+    affinity = getattr(os, "sched_getaffinity", None)
+    cpus = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    return max(1, min(MAX_DEFAULT_PROCESSES, cpus))
+
+
+@dataclass
+class _Helper:
+    pid: int
+    pipe: int | None  # write end: the ids of its slice, then EOF
+    output: IO[bytes]  # unlinked temporary file it renders into
+    ids: array[int] = field(default_factory=lambda: array("q"))
+    given: bool = False
+    #: Exit status once reaped (negative: killed by that signal).
+    status: int | None = None
+
+
+class Helpers:
+    """Forked helper processes for one read (module docstring); use as a context manager.
+
+    ``Helpers(path, render, count)`` forks ``count - 1`` helpers (none if ``count < 2`` or
+    no temporary file can be made). The connection the command reads with gets this object
+    as its ``helpers`` attribute (:class:`jobacct.fastread.StoreConnection`), which
+    :func:`jobacct.fastread.read_lines` calls :meth:`split` on; after the command wrote its
+    own slice, :meth:`finish` writes the helpers' slices. Leaving the ``with`` block stops
+    any helper still running.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        render: Render,
+        count: int,
+        min_jobs: int = MIN_JOBS_PER_PROCESS,
+        encoding: str = "utf-8",
+        errors: str = "strict",
+    ) -> None:
+        self.path, self.render, self.min_jobs = path, render, min_jobs
+        self.encoding, self.errors = encoding, errors
+        self.helpers: list[_Helper] = []
+        for _ in range(count - 1):
+            # Imported here: a read that forks nothing (-j, one CPU) need not load it.
+            import tempfile
+
+            try:
+                # Closed in close(), after the helper's slice was copied.
+                output = tempfile.TemporaryFile()  # noqa: SIM115
+            except OSError:
+                break  # no temporary space: the command reads alone
+            read_end, write_end = os.pipe()
+            try:
+                pid = os.fork()
+            except OSError:  # no process to spare (EAGAIN, ENOMEM): read with fewer
+                os.close(read_end)
+                os.close(write_end)
+                output.close()
+                break
+            if pid == 0:  # pragma: no cover - runs in the child (coverage sees no child)
+                os.close(write_end)
+                for other in self.helpers:
+                    if other.pipe is not None:
+                        os.close(other.pipe)
+                self._helper_main(read_end, output)
+            os.close(read_end)
+            self.helpers.append(_Helper(pid, write_end, output))
+
+    def __enter__(self) -> Helpers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- in the command
+
+    def split(self, conn: sqlite3.Connection, table: str) -> None:
+        """Hand the helpers their slices of the selection ``table`` (``seq``, ``id``).
+
+        Called inside the command's read transaction, after the selection was made; leaves
+        only the command's own (first) slice in ``table``. With too few jobs to split, tells
+        every helper to exit and changes nothing.
+        """
+        if not self.helpers:
+            return
+        selected = int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        parts = min(len(self.helpers) + 1, selected // max(self.min_jobs, 1))
+        if parts < 2:
+            self._release()
+            return
+        # seq is the rowid, 1..selected in sacct's order: each slice is a rowid range; the
+        # command's (the first) is COMMAND_SHARE times a helper's.
+        shares = [COMMAND_SHARE] + [1.0] * (parts - 1)
+        total = sum(shares)
+        bounds = [round(selected * sum(shares[:i]) / total) for i in range(parts + 1)]
+        for helper, low, high in zip(self.helpers, bounds[1:], bounds[2:]):
+            helper.ids = array(
+                "q",
+                (
+                    row[0]
+                    for row in conn.execute(
+                        f"SELECT id FROM {table} WHERE seq > ? AND seq <= ? ORDER BY seq",
+                        (low, high),
+                    )
+                ),
+            )
+            helper.given = True
+        conn.execute(f"DELETE FROM {table} WHERE seq > ?", (bounds[1],))
+        for helper in self.helpers:
+            if helper.given:
+                self._send(helper)
+        self._release()
+
+    def finish(self, out: TextIO) -> None:
+        """Write the helpers' slices to ``out`` in order, rendering any failed one here.
+
+        Raises whatever the command's own rendering raises for a failed helper's slice
+        (e.g. ``sqlite3.Error``); a closed reader (EPIPE) stops the copy quietly.
+        """
+        from jobacct.formats.stream import write_chunks
+
+        for helper in self.helpers:
+            if not helper.given:
+                continue
+            ok = self._wait(helper) == 0
+            if ok:
+                if not write_chunks(self._read_back(helper.output), out):
+                    return
+                continue
+            # The helper died (OOM killer, no temporary space...): read its slice here.
+            from jobacct import fastread
+
+            conn = fastread.connect(self.path)
+            try:
+                conn.preselected = helper.ids
+                self.render(conn, out)
+            finally:
+                conn.close()
+
+    def close(self) -> None:
+        """Stop and reap every helper still running; close their pipes and files."""
+        self._release()
+        for helper in self.helpers:
+            if helper.status is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(helper.pid, signal.SIGKILL)
+                self._wait(helper)
+            helper.output.close()
+        self.helpers = []
+
+    def _send(self, helper: _Helper) -> None:
+        assert helper.pipe is not None
+        data = helper.ids.tobytes()
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(helper.pipe, view) :]
+        except BrokenPipeError:
+            pass  # the helper died: finish() renders its slice here
+        os.close(helper.pipe)
+        helper.pipe = None
+
+    def _release(self) -> None:
+        """Close the pipes of helpers given no slice: they exit without reading."""
+        for helper in self.helpers:
+            if helper.pipe is not None:
+                os.close(helper.pipe)
+                helper.pipe = None
+
+    @staticmethod
+    def _wait(helper: _Helper) -> int:
+        """Reap ``helper`` (once) and return its exit status."""
+        if helper.status is None:
+            _pid, status = os.waitpid(helper.pid, 0)
+            helper.status = os.waitstatus_to_exitcode(status)
+        return helper.status
+
+    def _read_back(self, output: IO[bytes]) -> Iterator[str]:
+        output.seek(0)
+        reader = io.TextIOWrapper(output, encoding=self.encoding, errors=self.errors, newline="")
+        try:
+            while chunk := reader.read(1 << 20):
+                yield chunk
+        finally:
+            reader.detach()
+
+    # ----------------------------------------------------------------- in a helper
+
+    def _helper_main(self, read_end: int, output: IO[bytes]) -> None:  # pragma: no cover
+        """The helper process: read its ids, render them, exit (never returns)."""
+        status = 1
+        try:
+            # Ctrl-C reaches the whole process group: the command handles it, not helpers.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            with os.fdopen(read_end, "rb") as pipe:
+                data = pipe.read()
+            if data:
+                from jobacct import fastread
+
+                ids = array("q")
+                ids.frombytes(data)
+                conn = fastread.connect(self.path)
+                conn.preselected = ids
+                text = io.TextIOWrapper(
+                    output, encoding=self.encoding, errors=self.errors, newline=""
+                )
+                self.render(conn, text)
+                text.flush()
+                text.detach()
+            status = 0
+        except BaseException:
+            status = 1
+        finally:
+            # Never return into the command's code, run its exit handlers or flush its
+            # buffers (the output would appear twice).
+            os._exit(status)
