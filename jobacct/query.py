@@ -21,45 +21,12 @@ from typing import Any
 import hostlist
 
 from jobacct.jobid import JobSelector
+from jobacct.jobstate import ACCOUNTED_STATES, job_state_num
 from jobacct.slurmtime import INFINITE, NO_VAL, PARTITION_LIMIT, format_date, parse_timelimit
 from jobacct.sqltext import JOB_FLAGS, joined_lines_sql
 
 #: Largest value ``get_resource_arg_range`` takes for ``-i``/``-I`` (``INT_MAX``).
 INT_MAX = 0x7FFFFFFF
-
-#: Long state names sacct accepts for ``-s``, with their short codes (§5.1, §5.2).
-STATE_CODES: dict[str, str] = {
-    "PENDING": "PD",
-    "RUNNING": "R",
-    "SUSPENDED": "S",
-    "COMPLETED": "CD",
-    "CANCELLED": "CA",
-    "FAILED": "F",
-    "TIMEOUT": "TO",
-    "NODE_FAIL": "NF",
-    "PREEMPTED": "PR",
-    "BOOT_FAIL": "BF",
-    "DEADLINE": "DL",
-    "OUT_OF_MEMORY": "OOM",
-    "REQUEUED": "RQ",
-    "RESIZING": "RS",
-    "REVOKED": "RV",
-}
-_BY_CODE = {code: name for name, code in STATE_CODES.items()}
-#: State flags ``job_state_num`` knows but sacct refuses: "job state X is not supported /
-#: accounted" (§5.1 flag bits, §5.2).
-_UNACCOUNTED_STATES: dict[str, str] = {
-    "COMPLETING": "CG",
-    "CONFIGURING": "CF",
-    "RESV_DEL_HOLD": "RD",
-    "REQUEUE_FED": "RF",
-    "REQUEUE_HOLD": "RH",
-    "SIGNALING": "SI",
-    "SPECIAL_EXIT": "SE",
-    "STAGE_OUT": "SO",
-    "STOPPED": "ST",
-}
-_TERMINAL_STATES = frozenset(STATE_CODES) - {"PENDING", "RUNNING", "SUSPENDED"}
 
 
 class FilterError(ValueError):
@@ -79,12 +46,11 @@ def parse_states(text: str) -> list[str]:
     states: list[str] = []
     for item in text.split(","):
         token = item.strip()
-        upper = token.upper()
-        name = upper if upper in STATE_CODES else _BY_CODE.get(upper)
+        name = job_state_num(token)
         if name is None:
-            if upper in _UNACCOUNTED_STATES or upper in _UNACCOUNTED_STATES.values():
-                raise FilterError(f"job state '{token}' is not supported / accounted")
             raise FilterError(f"unrecognized job state value '{token}'")
+        if name not in ACCOUNTED_STATES:
+            raise FilterError(f"job state '{token}' is not supported / accounted")
         if name not in states:
             states.append(name)
     return states

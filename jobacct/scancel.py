@@ -35,9 +35,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from jobacct.jobid import JobIdError
+from jobacct.jobstate import ACTIVE_STATES, job_state_num
 from jobacct.model import Job
 from jobacct.signal import (
-    ACTIVE_STATES,
     KILL_ARRAY_TASK,
     KILL_FULL_JOB,
     KILL_HURRY,
@@ -56,32 +56,6 @@ from jobacct.slurm_errno import SlurmErrno, SlurmError
 
 PREFIX = "scancel: "
 ERROR = "scancel: error: "
-
-#: ``job_state_num`` names and short codes scancel's ``-t`` accepts (§5.1); only PENDING,
-#: RUNNING and SUSPENDED can ever match (path B considers active jobs only).
-_STATES: dict[str, str] = {
-    "PD": "PENDING",
-    "R": "RUNNING",
-    "S": "SUSPENDED",
-    "CD": "COMPLETED",
-    "CA": "CANCELLED",
-    "F": "FAILED",
-    "TO": "TIMEOUT",
-    "NF": "NODE_FAIL",
-    "PR": "PREEMPTED",
-    "BF": "BOOT_FAIL",
-    "DL": "DEADLINE",
-    "OOM": "OUT_OF_MEMORY",
-    "CG": "COMPLETING",
-    "CF": "CONFIGURING",
-    "RQ": "REQUEUED",
-    "RS": "RESIZING",
-    "RV": "REVOKED",
-    "SE": "SPECIAL_EXIT",
-    "SO": "STAGE_OUT",
-    "ST": "STOPPED",
-    "SI": "SIGNALING",
-}
 
 
 class ScancelExit(Exception):
@@ -160,16 +134,15 @@ def parse_signal_option(text: str) -> int:
 
 
 def parse_state_option(text: str, *, from_env: bool = False) -> str:
-    """``-t``: one state name or short code, case-insensitive.
+    """``-t``: one state name or short code, case-insensitive: anything ``job_state_num``
+    knows (§6.7), base state or flag, though only PENDING, RUNNING and SUSPENDED can match.
 
     Raises:
         ScancelExit: scancel's two lines (no prefix), status 1.
     """
-    upper = text.strip().upper()
-    if upper in _STATES.values():
-        return upper
-    if upper in _STATES:
-        return _STATES[upper]
+    name = job_state_num(text)
+    if name is not None:
+        return name
     first = (
         f"Unrecognized SCANCEL_STATE value: {text}"
         if from_env

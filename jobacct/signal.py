@@ -52,6 +52,7 @@ from jobacct.jobid import (
     parse_step,
     step_name,
 )
+from jobacct.jobstate import ACTIVE_STATES
 from jobacct.model import Job, SignalRequest, Step
 from jobacct.slurm_errno import SlurmErrno, SlurmError
 from jobacct.store import job_steps, refresh_derived
@@ -109,8 +110,6 @@ APIS = frozenset(
 )
 #: Those that bypass slurmctld and go to slurmd (§6.1): owner or root only, no requid.
 DIRECT_APIS = frozenset({"slurm_signal_job", "slurm_signal_job_step", "slurm_terminate_job_step"})
-
-ACTIVE_STATES = frozenset({"PENDING", "RUNNING", "SUSPENDED"})
 
 
 def parse_signal(text: str) -> int:
