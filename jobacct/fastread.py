@@ -26,7 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from jobacct.errors import DatabaseUnavailableError, JobAcctError
-from jobacct.sqltext import Sql, order_sql, select_list, step_join_sql, step_order_sql, where_sql
+from jobacct.sqltext import (
+    Sql,
+    order_sql,
+    select_list,
+    span_sql,
+    step_join_sql,
+    step_order_sql,
+    where_sql,
+)
 
 #: The temporary table of one read (connection-private; dropped when the read ends).
 _SEL = "temp.jobacct_sel"
@@ -131,11 +139,30 @@ def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
 
 
-def selection_sql(f: Any, start: int, end: int) -> tuple[str, dict[str, Any]]:
-    """The ids of the jobs ``f`` selects in ``[start, end)``, in sacct's order (§4.8)."""
+def selection_sql(
+    f: Any, start: int, end: int, span: int | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The ids of the jobs ``f`` selects in ``[start, end)``, in sacct's order (§4.8).
+
+    ``span``: see :func:`jobacct.sqltext.where_sql` (:func:`read_span` reads it).
+    """
     q = Sql()
-    where = where_sql(q, f, start, end)
+    where = where_sql(q, f, start, end, span)
     return f"SELECT job.id FROM job WHERE {where} ORDER BY {order_sql(q)}", q.params
+
+
+def read_span(conn: sqlite3.Connection, f: Any) -> int | None:
+    """The largest ``time_end - time_eligible`` of the store (seconds), if ``f`` can use it.
+
+    Read in the caller's transaction, so the bound holds for the rows the selection then
+    reads. None where it does not apply (:func:`jobacct.sqltext.span_sql`) or no ended job
+    has an eligible time.
+    """
+    sql = span_sql(f)
+    if sql is None:
+        return None
+    value = conn.execute(sql).fetchone()[0]
+    return None if value is None else int(value)
 
 
 def merged_sql(
@@ -168,7 +195,7 @@ def _empty_selection(conn: sqlite3.Connection) -> None:
 def create_selection(conn: sqlite3.Connection, f: Any, start: int, end: int) -> None:
     """(Re)fill the connection's selection table (call inside a transaction)."""
     _empty_selection(conn)
-    sql, params = selection_sql(f, start, end)
+    sql, params = selection_sql(f, start, end, read_span(conn, f))
     conn.execute(f"INSERT INTO {_SEL} (id) {sql}", params)
 
 
@@ -194,15 +221,24 @@ def read_lines(
     list is empty. Memory stays flat: rows are fetched in batches of :data:`BATCH`.
     """
     if f.allocations_only or not step_columns:
-        q = Sql()
-        sql = (
-            f"SELECT {select_list(q, 'job', job_columns)} FROM job"
-            f" WHERE {where_sql(q, f, start, end)} ORDER BY {order_sql(q)}"
-        )
-        cursor = conn.execute(sql, q.params)
-        while batch := cursor.fetchmany(BATCH):
-            for job in batch:
-                yield job, []
+        conn.execute("BEGIN")  # the span and the rows from one snapshot
+        cursor = None
+        try:
+            q = Sql()
+            where = where_sql(q, f, start, end, read_span(conn, f))
+            sql = (
+                f"SELECT {select_list(q, 'job', job_columns)} FROM job"
+                f" WHERE {where} ORDER BY {order_sql(q)}"
+            )
+            cursor = conn.execute(sql, q.params)
+            while batch := cursor.fetchmany(BATCH):
+                for job in batch:
+                    yield job, []
+        finally:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # connection closed first
+                if cursor is not None:
+                    cursor.close()
+                conn.execute("COMMIT")
         return
     conn.execute("BEGIN")
     try:

@@ -173,6 +173,8 @@ class Job(Base):
         # -j 123+1 (het components) and -M with a window (plan checks, tracker issue 3).
         Index(None, "het_job_id", "het_job_offset"),
         Index(None, "cluster", "time_eligible", "time_end"),
+        # Not declared here: SQLite's ix_job_span on (time_end - time_eligible), made by
+        # migration 0006 (SQLAlchemy cannot reflect expression indexes on SQLite).
     )
 
 

@@ -186,8 +186,14 @@ def _nodes_clause(q: Sql, nodes: frozenset[str]) -> str:
     return f"({nodelist} IS NOT NULL AND {_any(likes)})"
 
 
-def where_sql(q: Sql, f: Any, start: int, end: int) -> str:
-    """The WHERE conditions (ANDed) of a :class:`jobacct.query.JobFilter` and its window."""
+def where_sql(q: Sql, f: Any, start: int, end: int, span: int | None = None) -> str:
+    """The WHERE conditions (ANDed) of a :class:`jobacct.query.JobFilter` and its window.
+
+    ``span``, if given, must be at least ``max(time_end - time_eligible)`` over the stored
+    jobs (seconds; :func:`span_sql` reads it): a plain listing then also bounds the eligible
+    time of the ended jobs from below, which selects the same jobs (see there) but lets the
+    index scan start near the window instead of at the first job ever stored.
+    """
     c = q.col
     clauses: list[str] = []
     t_end = c("job", "time_end")
@@ -196,6 +202,18 @@ def where_sql(q: Sql, f: Any, start: int, end: int) -> str:
     elif f.selectors:
         clauses.append(f"{c('job', 'time_submit')} < {q.p(end)}")
         clauses.append(f"({t_end} IS NULL OR {t_end} >= {q.p(start)})")
+    elif span is not None:
+        # The same jobs as below. A job that ended in or after the window has
+        # time_eligible = time_end - (its span) >= start - span. Without this bound an
+        # interval-overlap test can use an index on only one side: eligible < end reads
+        # every job eligible before the window (half the store for a day in mid-month).
+        # Written as an OR of two index ranges (SQLite's multi-index OR): running jobs by
+        # the time_end index, ended ones by a short range of the eligible index.
+        eligible = c("job", "time_eligible")
+        clauses.append(
+            f"(({t_end} IS NULL AND {eligible} < {q.p(end)}) OR ({eligible} >= {q.p(start - span)}"
+            f" AND {eligible} < {q.p(end)} AND {t_end} >= {q.p(start)}))"
+        )
     else:
         # A plain listing selects on eligible time: never-eligible jobs are hidden (§4.7).
         eligible = c("job", "time_eligible")
@@ -265,6 +283,19 @@ def where_sql(q: Sql, f: Any, start: int, end: int) -> str:
             f" AND {c('newer', 'time_submit')} > {c('job', 'time_submit')})"
         )
     return " AND ".join(clauses)
+
+
+def span_sql(f: Any) -> str | None:
+    """The statement reading the ``span`` bound of :func:`where_sql`, where it applies.
+
+    None unless ``f`` is a plain listing (no ``-s``, no ``-j``). The statement is one probe
+    of SQLite's ``ix_job_span`` expression index (migration 0006): it gives the largest
+    ``time_end - time_eligible``, or NULL when no ended job has an eligible time. SQLite
+    only: the other backends keep the plain conditions.
+    """
+    if f.states or f.selectors:
+        return None
+    return "SELECT max(time_end - time_eligible) FROM job"
 
 
 def order_sql(q: Sql) -> str:

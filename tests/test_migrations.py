@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -34,7 +36,12 @@ def test_upgrade_downgrade_upgrade(backend_url: str) -> None:
 def test_model_matches_migrations(store_url: str) -> None:
     engine = make_engine(store_url)
     try:
-        with engine.connect() as conn:
+        with engine.connect() as conn, warnings.catch_warnings():
+            # SQLite's ix_job_span (migration 0006) is an expression index SQLAlchemy
+            # cannot reflect there: it says so and leaves it out of the comparison.
+            warnings.filterwarnings(
+                "ignore", message="Skipped unsupported reflection of expression-based index"
+            )
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         assert diff == []
     finally:
