@@ -18,7 +18,7 @@ SIG_OOM_SIGNAL = SIG_OOM_RAW & 0x7F
 NO_VAL = 0xFFFFFFFE
 INFINITE = 0xFFFFFFFF
 
-_TEXT = re.compile(r"(\d{1,10})(?::(\d{1,10}))?")
+_TEXT = re.compile(r"(\d{1,10})(?::(\d{1,10}))?", re.ASCII)  # no other scripts' digits
 
 
 class ExitCodeError(ValueError):

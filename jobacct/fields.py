@@ -10,6 +10,7 @@ getters; a step getter sees the step's columns (prefixed ``s_``) and its job's c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -725,6 +726,12 @@ class Column:
     width: int
 
 
+#: The widest column ``%N`` may ask for (sacct allocates it unchecked; 4096 is wider than any
+#: value a field holds, and keeps a line's padding bounded).
+MAX_FIELD_WIDTH = 4096
+_WIDTH = re.compile(r"-?[0-9]{1,12}", re.ASCII)
+
+
 def resolve_format(spec: str) -> list[Column]:
     """Resolve an ``-o``/``--format`` value into columns (§4.2 token rules).
 
@@ -735,7 +742,8 @@ def resolve_format(spec: str) -> list[Column]:
 
     Raises:
         FieldError: for an unknown name (sacct's ``Invalid field requested: "<tok>"``), a
-            width that is not an integer, or a field whose data jobacct does not store.
+            width that is not an ASCII integer or is wider than :data:`MAX_FIELD_WIDTH`
+            either way, or a field whose data jobacct does not store.
     """
     chosen: list[Field] = []
     widths: dict[str, int] = {}
@@ -754,9 +762,14 @@ def resolve_format(spec: str) -> list[Column]:
         if not match.supported:
             raise FieldError(f'field "{match.name}" is not stored by jobacct')
         if percent:
-            try:
-                widths[match.name] = int(width_text)
-            except ValueError:
-                raise FieldError(f"invalid width in '{token}': expected %N or %-N") from None
+            if not _WIDTH.fullmatch(width_text):
+                raise FieldError(f"invalid width in '{token}': expected %N or %-N")
+            width = int(width_text)
+            if abs(width) > MAX_FIELD_WIDTH:
+                # A width is padding the process allocates per line: bound it (issue 14).
+                raise FieldError(
+                    f"invalid width in '{token}': at most {MAX_FIELD_WIDTH} either way"
+                )
+            widths[match.name] = width
         chosen.append(match)
     return [Column(f, widths.get(f.name, f.width)) for f in chosen]
