@@ -176,6 +176,7 @@ class JobSubmit(_Common):
         | None
     ) = None
     req_cpus: Uint32 | None = None
+    req_nodes: Uint32 | None = None
     req_mem: Annotated[int, Field(ge=0, description="MiB")] | None = None
     nodelist: LongText | None = None
     work_dir: LongText | None = None
