@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from jobacct.cli import main
@@ -45,3 +47,88 @@ def test_sacct_huge_width_is_one_error_line(
     assert status == 2
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("jobacct: error: invalid width")
+
+
+# ---------------------------------------------------------------- db commands on odd schemas
+
+
+def _db(url: str, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    status = main(["--db", url, "db", *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _set_versions(url: str, *revisions: str) -> None:
+    from sqlalchemy import text
+
+    from jobacct.config import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM alembic_version"))
+        for revision in revisions:
+            conn.execute(text("INSERT INTO alembic_version VALUES (:r)"), {"r": revision})
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("versions", "message"),
+    [
+        (("0099",), "database schema 0099 is not one this jobacct knows (head "),
+        (("garbage-rev",), "database schema garbage-rev is not one this jobacct knows"),
+        (("0005", "0006"), "database records several schema revisions (0005, 0006)"),
+    ],
+)
+@pytest.mark.parametrize("command", ["init", "upgrade", "current"])
+def test_db_commands_on_an_unknown_schema_are_one_line(
+    store_url: str,
+    capsys: pytest.CaptureFixture[str],
+    versions: tuple[str, ...],
+    message: str,
+    command: str,
+) -> None:
+    from jobacct import migrate
+
+    _set_versions(store_url, *versions)
+    try:
+        status, out, err = _db(store_url, capsys, command)
+        assert (status, out) == (4, "")
+        assert err.startswith("jobacct: error: " + message) and err.count("\n") == 1
+    finally:
+        _set_versions(store_url, migrate.HEAD)  # the server databases are shared
+
+
+def test_db_upgrade_to_an_unknown_revision(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = _db(store_url, capsys, "upgrade", "0077")
+    assert (status, out) == (2, "")
+    assert err.startswith("jobacct: error: unknown revision '0077'")
+
+
+def test_db_init_refuses_a_file_that_is_not_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "notes.sqlite"
+    path.write_text("not a database\n")
+    status, _out, err = _db(str(path), capsys, "init")
+    assert status == 3
+    assert err == "jobacct: error: cannot use the database: file is not a database\n"
+    assert path.read_text() == "not a database\n"
+
+
+def test_db_init_refuses_another_applications_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE inventory (item TEXT)")
+    status, _out, err = _db(str(path), capsys, "init")
+    assert status == 4
+    assert "not jobacct's (inventory)" in err
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == {"inventory"}
