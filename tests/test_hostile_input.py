@@ -132,3 +132,76 @@ def test_db_init_refuses_another_applications_database(
     with sqlite3.connect(path) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert tables == {"inventory"}
+
+
+# ---------------------------------------------------------------- text that reaches terminals
+
+HOSTILE = "\x1b]0;owned\x07<script>alert(1)</script>\x9b\u202eevil"
+
+
+def _hostile_job(url: str) -> None:
+    from jobacct.config import make_engine
+    from jobacct.shim.apply import apply
+    from tests.test_shim_apply import SUBMIT, ev
+
+    engine = make_engine(url)
+    apply(engine, [
+        ev("job_submit", 0, 501, uid=1001, user_name="alice", account="lc", job_name="x",
+           comment=HOSTILE, partition=HOSTILE, eligible=SUBMIT),
+        ev("job_start", 1, 501, time=SUBMIT + 1, nodelist="vm", nnodes=1, ncpus=1),
+        ev("job_end", 2, 501, time=SUBMIT + 9, state="FAILED", exit=256),
+    ])  # fmt: skip
+    engine.dispose()
+
+
+def test_sjobexitmod_list_escapes_on_a_terminal(
+    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobacct.cli import output
+
+    _hostile_job(store_url)
+    monkeypatch.setattr(output, "_is_tty", lambda _stream: True)
+    main(["--db", store_url, "sjobexitmod", "-l", "501"])
+    out = capsys.readouterr().out
+    assert not any(ch in out for ch in "\x1b\x07\x9b\u202e")
+    assert "\\x1b]0;owned\\x07" in out  # (the Comment column is 14 wide: cut before U+202E)
+
+
+def test_sjobexitmod_list_piped_is_unchanged(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _hostile_job(store_url)
+    capsys.readouterr()
+    main(["--db", store_url, "sacct", "-j", "501", "-X", "-P", "-o", "Comment", "-n"])
+    assert capsys.readouterr().out == HOSTILE + "\n"
+
+
+def test_sjobexitmod_refuses_a_bidi_override(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _hostile_job(store_url)
+    capsys.readouterr()
+    status = main(["--db", store_url, "sjobexitmod", "-r", "fine\u202eenif", "501"])
+    _out, err = capsys.readouterr()
+    assert status == 2
+    assert "bidirectional formatting character U+202E" in err and err.count("\n") == 1
+    main(["--db", store_url, "sacct", "-j", "501", "-X", "-P", "-o", "Comment", "-n"])
+    assert capsys.readouterr().out == HOSTILE + "\n"  # unchanged
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "csv"])
+def test_reports_escape_hostile_text(
+    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    import sys
+
+    _hostile_job(store_url)
+    capsys.readouterr()
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    window = ("-S", "2026-09-21", "-E", "2026-09-22")
+    status = main(["--db", store_url, "report", "failures", *window, "--format", fmt])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert not any(ch in out for ch in "\x1b\x07\x9b\u202e")
+    if fmt == "markdown":
+        assert "<script>" not in out and "&lt;script&gt;" in out
