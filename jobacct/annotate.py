@@ -59,6 +59,9 @@ def check_text(field: str, text: str) -> str:
     """
     if len(text) > MAX_COMMENT_CHARS:
         raise UsageError(f"{field} is {len(text)} characters; at most {MAX_COMMENT_CHARS}")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        # Bytes that are not UTF-8 reach Python as lone surrogates (surrogateescape).
+        raise UsageError(f"{field} is not valid UTF-8 text")
     bad = first_unsafe(text)
     if bad is not None:
         raise UsageError(

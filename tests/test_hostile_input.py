@@ -205,3 +205,96 @@ def test_reports_escape_hostile_text(
     assert not any(ch in out for ch in "\x1b\x07\x9b\u202e")
     if fmt == "markdown":
         assert "<script>" not in out and "&lt;script&gt;" in out
+
+
+# ---------------------------------------------------------------- tracebacks that were
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sacct", "-u", "99999999999999999999999"),
+        ("sacct", "-g", "99999999999999999999999"),
+        ("report", "failures", "-u", "99999999999999999999999"),
+    ],
+)
+def test_huge_ids_are_one_line(
+    store_url: str, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    capsys.readouterr()
+    status = main(["--db", store_url, *args])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err.startswith("jobacct: error: invalid ") and err.count("\n") == 1
+
+
+def _ingest(url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str) -> str:
+    from jobacct.config import make_engine
+    from tests.shim_helpers import dump_store
+
+    engine = make_engine(url)
+    before = dump_store(engine)
+    source = tmp_path / "events.jsonl"
+    source.write_text(text)
+    capsys.readouterr()
+    status = main(["--db", url, "shim", "ingest", str(source)])
+    _out, err = capsys.readouterr()
+    assert status == 1 and err.count("\n") == 1, err
+    assert dump_store(engine) == before  # nothing written
+    engine.dispose()
+    return err
+
+
+def _line(seq: int, **fields: object) -> str:
+    import json
+
+    key = {"schema": 1, "cluster": "t", "job_id_raw": 5, "submit": 1790000000, "seq": seq}
+    return json.dumps({**key, **fields}) + "\n"
+
+
+_SUBMIT = _line(0, type="job_submit", uid=1)
+_WHEN = 1790000009
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000 + "\n", "JSON nested too deeply"),
+        (_line(0, type="job_submit", uid=1, req_mem=2**63), "req_mem"),
+        (
+            _SUBMIT
+            + _line(1, type="step_end", step="0", time=_WHEN, exit=0, max_rss=2**64 - 1),
+            "max_rss",
+        ),
+        (
+            _SUBMIT + _line(1, type="job_end", time=5, state="FAILED", exit=256),
+            "time 5 is before the job's submit time 1790000000",
+        ),
+        (
+            _SUBMIT
+            + _line(1, type="signal", uid=0, signal=999, time=_WHEN, api="slurm_kill_job"),
+            "signal",
+        ),
+    ],
+    ids=["deep", "req_mem", "max_rss", "end-before-submit", "signal-999"],
+)  # fmt: skip
+def test_shim_refuses_absurd_events(
+    store_url: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    text: str,
+    message: str,
+) -> None:
+    err = _ingest(store_url, capsys, tmp_path, text)
+    assert message in err
+
+
+def test_annotation_that_is_not_utf8_is_one_line(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _hostile_job(store_url)
+    capsys.readouterr()
+    status = main(["--db", store_url, "sjobexitmod", "-r", "bad\udcff", "501"])
+    _out, err = capsys.readouterr()
+    assert status == 2
+    assert err == "jobacct: error: Comment is not valid UTF-8 text\n"
