@@ -298,3 +298,46 @@ def test_annotation_that_is_not_utf8_is_one_line(
     _out, err = capsys.readouterr()
     assert status == 2
     assert err == "jobacct: error: Comment is not valid UTF-8 text\n"
+
+
+# ---------------------------------------------------------------- scancel bounds
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("100,",), "scancel: error: Invalid job id 100,\n"),
+        (("100,,101",), "scancel: error: Invalid job id 100,,101\n"),
+        (("-Q", "100_[1-99999999]"), "scancel: error: Invalid job id 100_[1-99999999]\n"),
+        (("-w", "/dev/zero"), "scancel: error: Node list file /dev/zero is larger than 16777216"),
+    ],
+)
+def test_scancel_refuses_absurd_ids_and_files(
+    store_url: str, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    from jobacct.config import make_engine
+    from tests.shim_helpers import dump_store
+
+    _hostile_job(store_url)
+    engine = make_engine(store_url)
+    before = dump_store(engine)
+    capsys.readouterr()
+    status = main(["--db", store_url, "scancel", *args])
+    _out, err = capsys.readouterr()
+    assert status == 1
+    assert err.startswith(message) and err.count("\n") == 1
+    assert dump_store(engine) == before
+    engine.dispose()
+
+
+def test_array_task_lists_are_bounded() -> None:
+    from jobacct.query import MAX_ARRAY_SIZE, array_task_ids
+
+    assert array_task_ids(f"0-{MAX_ARRAY_SIZE - 1}:1000000") == [
+        0,
+        1000000,
+        2000000,
+        3000000,
+        4000000,
+    ]
+    assert array_task_ids(f"1-{MAX_ARRAY_SIZE}") is None
