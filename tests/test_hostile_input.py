@@ -341,3 +341,55 @@ def test_array_task_lists_are_bounded() -> None:
         4000000,
     ]
     assert array_task_ids(f"1-{MAX_ARRAY_SIZE}") is None
+
+
+# ---------------------------------------------------------------- annotation commands
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("sjobexitmod", "-e", "3", "501.batch"), "invalid job id '501.batch'"),
+        (("sjobexitmod", "-l", "-e", "1", "501"), "-l/--history list only: -e"),
+        (("sjobexitmod", "--history", "-r", "x", "501"), "-l/--history list only: -r"),
+        (("modify-job", "-i", "where", "JobID=501", "set", "Comment=a", "Comment=b"),
+         "Comment set twice"),
+        (("modify-job", "-i", "where", "StartTime=2026-01-01", "StartTime=2026-02-01",
+          "JobID=501", "set", "Comment=a"), "condition StartTime given twice"),
+    ],
+)  # fmt: skip
+def test_annotation_commands_refuse_what_they_would_drop(
+    store_url: str, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    from jobacct.config import make_engine
+    from tests.shim_helpers import dump_store
+
+    _hostile_job(store_url)
+    engine = make_engine(store_url)
+    before = dump_store(engine)
+    capsys.readouterr()
+    status = main(["--db", store_url, *args])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert message in err and err.count("\n") == 1
+    assert dump_store(engine) == before
+    engine.dispose()
+
+
+def test_modify_job_repeated_where_adds_up(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jobacct.config import make_engine
+    from jobacct.shim.apply import apply
+    from tests.test_shim_apply import ev
+
+    _hostile_job(store_url)
+    engine = make_engine(store_url)
+    apply(engine, [ev("job_submit", 0, 502, uid=1001, user_name="alice", account="lc")])
+    engine.dispose()
+    status = main(["--db", store_url, "modify-job", "-i", "where", "JobID=501", "where",
+                   "JobID=502", "set", "Comment=both"])  # fmt: skip
+    assert status == 0
+    capsys.readouterr()
+    main(["--db", store_url, "sacct", "-j", "501,502", "-X", "-P", "-n", "-o", "JobID,Comment"])
+    assert capsys.readouterr().out == "501|both\n502|both\n"
