@@ -393,3 +393,29 @@ def test_modify_job_repeated_where_adds_up(
     capsys.readouterr()
     main(["--db", store_url, "sacct", "-j", "501,502", "-X", "-P", "-n", "-o", "JobID,Comment"])
     assert capsys.readouterr().out == "501|both\n502|both\n"
+
+
+def test_shim_job_that_ran_without_eligible_is_listed(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A controller that sends no ``eligible``: the job that ran is in windowed listings as
+    in the failures report (it was hidden: NULL eligible means never eligible, §4.7)."""
+    from jobacct.config import make_engine
+    from jobacct.shim.apply import apply
+    from tests.test_shim_apply import SUBMIT, ev
+
+    engine = make_engine(store_url)
+    apply(engine, [
+        ev("job_submit", 0, 503, uid=1001, user_name="alice", account="lc", job_name="ran"),
+        ev("job_start", 1, 503, time=SUBMIT + 5, nodelist="vm", nnodes=1, ncpus=1),
+        ev("job_end", 2, 503, time=SUBMIT + 50, state="FAILED", exit=256),
+        ev("job_submit", 0, 504, uid=1001, user_name="alice", account="lc", job_name="held"),
+        ev("job_start", 1, 504, time=SUBMIT + 9, nodelist="", nnodes=0, ncpus=0),
+        ev("job_end", 2, 504, time=SUBMIT + 9, state="CANCELLED", exit=0, kill_requid=0),
+    ])  # fmt: skip
+    engine.dispose()
+    capsys.readouterr()
+    window = ["-S", "2026-09-21", "-E", "2026-09-22"]
+    main(["--db", store_url, "sacct", "-a", "-X", "-P", "-n", *window, "-o", "JobID,Eligible"])
+    # 504 never had nodes nor an eligible time: hidden like Slurm's held jobs (golden 21).
+    assert capsys.readouterr().out == "503|2026-09-21T14:13:20\n"
