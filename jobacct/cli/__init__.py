@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 
 from jobacct.cli.context import AppContext
 from jobacct.errors import ExitStatus, JobAcctError
+from jobacct.textsafe import encodable
 
 #: Commands given by a function: name -> (module, function, ``app.command`` settings).
 COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -206,7 +207,7 @@ def _root(
 
 def error_line(message: str) -> None:
     """Print one error line on stderr, prefixed like every jobacct error."""
-    sys.stderr.write(f"jobacct: error: {message}\n")
+    sys.stderr.write(encodable(f"jobacct: error: {message}\n"))
 
 
 def main(argv: list[str] | None = None) -> int:
