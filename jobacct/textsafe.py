@@ -54,3 +54,12 @@ def encodable(text: str) -> str:
     (surrogateescape); echoed in an error message they would make the write itself fail.
     """
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def is_utf8(text: str) -> bool:
+    """False if ``text`` holds lone surrogates (bytes that were not UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
