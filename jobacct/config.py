@@ -23,6 +23,14 @@ ENV_CONFIG = "JOBACCT_CONFIG"
 SITE_CONFIG = Path("/etc/jobacct/jobacct.toml")
 
 
+def missing_store(path: Path) -> DatabaseUnavailableError:
+    """The error for a SQLite store that does not exist (it is never made but by db init)."""
+    return DatabaseUnavailableError(
+        f"database file {path} does not exist: run 'jobacct db init' to create it,"
+        " or name an existing store with --db PATH or JOBACCT_DATABASE_URL"
+    )
+
+
 def default_sqlite_path() -> Path:
     """The embedded default: ``<user data dir>/jobacct/jobacct.sqlite`` (XDG on Linux)."""
     import platformdirs  # only when no database is given: keeps start-up short
@@ -113,10 +121,7 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
     if backend == "sqlite":
         path = sqlite_path(url)
         if path is not None and not create and not path.exists():
-            raise DatabaseUnavailableError(
-                f"database file {path} does not exist: run 'jobacct db init' to create it,"
-                " or pass --db sample_db/jobacct.sqlite"
-            )
+            raise missing_store(path)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from jobacct.config import missing_store
 from jobacct.errors import DatabaseUnavailableError, JobAcctError
 from jobacct.sqltext import (
     Sql,
@@ -77,10 +78,7 @@ def connect(path: Path) -> StoreConnection:
         DatabaseUnavailableError: if the file does not exist (never creates one).
     """
     if not path.exists():
-        raise DatabaseUnavailableError(
-            f"database file {path} does not exist: run 'jobacct db init' to create it,"
-            " or pass --db sample_db/jobacct.sqlite"
-        )
+        raise missing_store(path)
     # Autocommit mode: transactions are begun explicitly (read_lines), as the SQLAlchemy
     # engine's "begin" event does.
     conn = sqlite3.connect(
