@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -201,3 +202,18 @@ def build_golden_store(path: Path) -> str:
         )
     engine.dispose()
     return url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The oracle's count of compared and differing lines (tests/test_oracle.py), when it ran.
+
+    Also written to ``oracle-summary.txt`` in the oracle test's temporary directory.
+    """
+    oracle = sys.modules.get("tests.test_oracle")
+    line = oracle.summary_line() if oracle is not None else None
+    if line is None:
+        return
+    terminalreporter.write_line(line)
+    where = oracle.SUMMARY.get("dir") if oracle is not None else None
+    if where:
+        (Path(where) / "oracle-summary.txt").write_text(line + "\n")
