@@ -18,7 +18,7 @@ SIG_OOM_SIGNAL = SIG_OOM_RAW & 0x7F
 NO_VAL = 0xFFFFFFFE
 INFINITE = 0xFFFFFFFF
 
-_TEXT = re.compile(r"(\d{1,10})(?::(\d{1,10}))?")
+_TEXT = re.compile(r"(\d{1,10})(?::(\d{1,10}))?", re.ASCII)  # no other scripts' digits
 
 
 class ExitCodeError(ValueError):
@@ -122,3 +122,34 @@ def derive_exit_code(
         if raw == SIG_OOM_RAW or raw > best:
             best = raw
     return ExitCode.from_wait_status(best)
+
+
+def derived_exit_code_text(code: int | None, signal: int | None) -> str:
+    """A DerivedExitCode (or any stored ``code:signal``) as sacct(1) prints it.
+
+    sacct's ``PRINT_DERIVED_EC`` prints ``WEXITSTATUS:WTERMSIG`` of the raw status as they are
+    (slurm-semantics.md §1.2): exit 137 prints ``137:0``. Both halves NULL (Slurm's NO_VAL,
+    never reported) print as the empty string, as sacct prints an unknown ExitCode.
+    """
+    if code is None and signal is None:
+        return ""
+    return f"{code or 0}:{signal or 0}"
+
+
+def sacct_exit_code_text(code: int | None, signal: int | None) -> str:
+    """An ExitCode (job or step line) as sacct(1) prints it.
+
+    sacct's ``PRINT_EXITCODE`` (src/sacct/print.c, slurm-semantics.md §1.2, corrected
+    2026-12-05) takes 128 off an exit code of 128 or more, ``if (tmp_int >= 128) tmp_int -=
+    128;``: a batch shell that exited 137 after its child was SIGKILLed (raw 35072) prints
+    ``9:0``, exit 255 prints ``127:0``. The signal half is printed as it is. jobacct stores the
+    recorded code (137) and applies the rule only here, so DerivedExitCode, ``--json`` and
+    the computed DerivedExitCode keep the recorded value. NULL halves print as the empty
+    string (NO_VAL: sacct prints an empty ExitCode).
+    """
+    if code is None and signal is None:
+        return ""
+    shown = code or 0
+    if shown >= 128:
+        shown -= 128
+    return f"{shown}:{signal or 0}"

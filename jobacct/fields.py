@@ -10,12 +10,14 @@ getters; a step getter sees the step's columns (prefixed ``s_``) and its job's c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from enum import Enum
 from typing import Any
 
+from jobacct.exitcode import derived_exit_code_text, sacct_exit_code_text
 from jobacct.jobid import STEP_NAMES, format_job_id
 from jobacct.slurmtime import format_cpu_time, format_date, format_elapsed, format_timelimit
 from jobacct.units import format_size
@@ -41,6 +43,9 @@ class Ctx:
     now: int
     time_format: str | None = None
     tz: tzinfo | None = None
+    #: ``-X``: slurmdbd reads no step rows (``JOBCOND_FLAG_NO_STEP``), so the job values that
+    #: are sums over steps (TotalCPU, UserCPU, SystemCPU) print as zero (§4.5, corrected).
+    allocations: bool = False
 
     def date(self, epoch: int | None) -> str:
         """A date cell (Submit, Start, End, Eligible)."""
@@ -85,11 +90,10 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _exit(code: int | None, signal: int | None) -> str:
-    # A NULL exit code is Slurm's NO_VAL, which sacct prints as an empty ExitCode (§1.2).
-    if code is None and signal is None:
-        return ""
-    return f"{code or 0}:{signal or 0}"
+# DerivedExitCode prints the recorded code; ExitCode takes 128 off a code of 128 or more
+# (print.c PRINT_DERIVED_EC vs PRINT_EXITCODE, §1.2). A NULL exit code (Slurm's NO_VAL) is empty.
+_exit = derived_exit_code_text
+_exit_sacct = sacct_exit_code_text
 
 
 def _state(state: str, kill_requid: int | None) -> str:
@@ -124,6 +128,10 @@ def _job_start(r: Any, ctx: Ctx) -> str:
 
 def _cpu(total: int | None, user: int | None, system: int | None) -> str:
     return format_cpu_time(total if total is not None else (user or 0) + (system or 0))
+
+
+#: TotalCPU/UserCPU/SystemCPU of a job line under ``-X`` (§4.5): no step rows were summed.
+_NO_STEP_CPU = format_cpu_time(0)
 
 
 def _timelimit_raw(minutes: int | None) -> str:
@@ -161,10 +169,10 @@ def _step_job_id(r: Any, ctx: Ctx) -> str:
     return _job_id(r, ctx) + _step_suffix(r.s_step_id, r.s_step_het_component)
 
 
-def _nodelist(value: str | None, started: bool) -> str:
-    if value:
-        return value
-    return "None assigned" if not started else ""
+def _nodelist(value: str | None) -> str:
+    # as_mysql_job_start stores "None assigned" for a job that has no nodes, running or not
+    # (a job cancelled while pending gets a Start but no nodes): a job line is never blank.
+    return value or "None assigned"
 
 
 def _uint(value: int | None) -> str:
@@ -389,8 +397,8 @@ _FIELDS: list[Field] = [
     Field(
         "ExitCode",
         8,
-        job=lambda r, c: _exit(r.exit_code, r.exit_signal),
-        step=lambda r, c: _exit(r.s_exit_code, r.s_exit_signal),
+        job=lambda r, c: _exit_sacct(r.exit_code, r.exit_signal),
+        step=lambda r, c: _exit_sacct(r.s_exit_code, r.s_exit_signal),
     ),
     Field("Flags", 19, job=lambda r, c: _text(r.flags)),
     Field("GID", 6, Kind.NUM, job=lambda r, c: _text(r.gid)),
@@ -428,7 +436,7 @@ _FIELDS: list[Field] = [
     Field(
         "NodeList",
         15,
-        job=lambda r, c: _nodelist(r.nodelist, r.time_start is not None),
+        job=lambda r, c: _nodelist(r.nodelist),
         step=lambda r, c: _text(r.s_nodelist),
     ),
     Field("NTasks", 8, Kind.NUM, job=_blank, step=lambda r, c: str(r.s_ntasks)),
@@ -436,7 +444,8 @@ _FIELDS: list[Field] = [
     Field("Priority", 10, Kind.NUM, job=lambda r, c: _text(r.priority)),
     Field("QOS", 10, job=lambda r, c: _text(r.qos)),
     Field("QOSRAW", 6, Kind.NUM, job=lambda r, c: _uint(r.qos_id)),
-    Field("Reason", 22, job=lambda r, c: _text(r.reason)),
+    # state_reason_prev is a number slurmdbd always stores; 0 (WAIT_NO_REASON) prints "None".
+    Field("Reason", 22, job=lambda r, c: r.reason or "None"),
     # sacct's ReqCPUFreq is the requested maximum.
     Field(
         "ReqCPUFreq",
@@ -513,7 +522,7 @@ _FIELDS: list[Field] = [
     Field(
         "SystemCPU",
         10,
-        job=lambda r, c: format_cpu_time(r.system_cpu_usec or 0),
+        job=lambda r, c: format_cpu_time(0 if c.allocations else r.system_cpu_usec or 0),
         step=lambda r, c: format_cpu_time(r.s_system_cpu_usec or 0),
     ),
     Field("Timelimit", 10, job=lambda r, c: format_timelimit(r.timelimit)),
@@ -521,7 +530,11 @@ _FIELDS: list[Field] = [
     Field(
         "TotalCPU",
         10,
-        job=lambda r, c: _cpu(r.total_cpu_usec, r.user_cpu_usec, r.system_cpu_usec),
+        job=lambda r, c: (
+            _NO_STEP_CPU
+            if c.allocations
+            else _cpu(r.total_cpu_usec, r.user_cpu_usec, r.system_cpu_usec)
+        ),
         step=lambda r, c: _cpu(r.s_total_cpu_usec, r.s_user_cpu_usec, r.s_system_cpu_usec),
     ),
     _stat("TRESUsageInAve", 14, "tres_usage_in_ave", _text, Kind.STR),
@@ -545,7 +558,7 @@ _FIELDS: list[Field] = [
     Field(
         "UserCPU",
         10,
-        job=lambda r, c: format_cpu_time(r.user_cpu_usec or 0),
+        job=lambda r, c: format_cpu_time(0 if c.allocations else r.user_cpu_usec or 0),
         step=lambda r, c: format_cpu_time(r.s_user_cpu_usec or 0),
     ),
     Field("WCKey", 10, job=lambda r, c: _text(r.wckey)),
@@ -713,6 +726,12 @@ class Column:
     width: int
 
 
+#: The widest column ``%N`` may ask for (sacct allocates it unchecked; 4096 is wider than any
+#: value a field holds, and keeps a line's padding bounded).
+MAX_FIELD_WIDTH = 4096
+_WIDTH = re.compile(r"-?[0-9]{1,12}", re.ASCII)
+
+
 def resolve_format(spec: str) -> list[Column]:
     """Resolve an ``-o``/``--format`` value into columns (§4.2 token rules).
 
@@ -723,7 +742,8 @@ def resolve_format(spec: str) -> list[Column]:
 
     Raises:
         FieldError: for an unknown name (sacct's ``Invalid field requested: "<tok>"``), a
-            width that is not an integer, or a field whose data jobacct does not store.
+            width that is not an ASCII integer or is wider than :data:`MAX_FIELD_WIDTH`
+            either way, or a field whose data jobacct does not store.
     """
     chosen: list[Field] = []
     widths: dict[str, int] = {}
@@ -742,9 +762,14 @@ def resolve_format(spec: str) -> list[Column]:
         if not match.supported:
             raise FieldError(f'field "{match.name}" is not stored by jobacct')
         if percent:
-            try:
-                widths[match.name] = int(width_text)
-            except ValueError:
-                raise FieldError(f"invalid width in '{token}': expected %N or %-N") from None
+            if not _WIDTH.fullmatch(width_text):
+                raise FieldError(f"invalid width in '{token}': expected %N or %-N")
+            width = int(width_text)
+            if abs(width) > MAX_FIELD_WIDTH:
+                # A width is padding the process allocates per line: bound it (issue 14).
+                raise FieldError(
+                    f"invalid width in '{token}': at most {MAX_FIELD_WIDTH} either way"
+                )
+            widths[match.name] = width
         chosen.append(match)
     return [Column(f, widths.get(f.name, f.width)) for f in chosen]

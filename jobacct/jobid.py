@@ -31,7 +31,8 @@ MAX_JOB_ID = 0xFFFFFFFF - 3
 _SELECTOR = re.compile(
     r"(?P<job>\d+)"
     r"(?:_(?P<task>\d+)|\+(?P<het>\d+))?"
-    r"(?:\.(?P<step>[A-Za-z]+|\d+)(?:\+(?P<stepcomp>\d+))?)?"
+    r"(?:\.(?P<step>[A-Za-z]+|\d+)(?:\+(?P<stepcomp>\d+))?)?",
+    re.ASCII,  # full-width or other scripts' digits are not a job id (issue 14)
 )
 
 
@@ -50,7 +51,7 @@ def parse_step(text: str) -> int:
     Raises:
         JobIdError: for anything else, e.g. ``x`` in ``3.x`` (sacct: "Bad step specified").
     """
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         value = int(text)
         if value > 0xFFFFFFF0:
             raise JobIdError(f"invalid step id '{text}'")
@@ -169,7 +170,8 @@ def format_step_suffix(step_id: int, step_het_component: int | None) -> str:
 _DISPLAY = re.compile(
     r"(?P<job>\d+)"
     r"(?:_(?P<task>\d+)|_\[(?P<taskstr>[^\]]*)\]|\+(?P<het>\d+))?"
-    r"(?:\.(?P<step>[A-Za-z]+|\d+)(?:\+(?P<stepcomp>\d+))?)?"
+    r"(?:\.(?P<step>[A-Za-z]+|\d+)(?:\+(?P<stepcomp>\d+))?)?",
+    re.ASCII,  # full-width or other scripts' digits are not a job id (issue 14)
 )
 
 

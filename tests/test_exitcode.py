@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobacct.exitcode import ExitCode, ExitCodeError, derive_exit_code
+from jobacct.exitcode import (
+    ExitCode,
+    ExitCodeError,
+    derive_exit_code,
+    derived_exit_code_text,
+    sacct_exit_code_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -117,3 +123,73 @@ def test_derived_oom_rule_is_order_dependent() -> None:
 
 def test_derived_skips_steps_without_exit_code() -> None:
     assert _d(None, "2:0") == "2:0"
+
+
+# ---------------------------------------------------------------- printing against the C rule
+
+
+def _c_print_exitcode(raw: int) -> str:
+    """src/sacct/print.c PRINT_EXITCODE of Slurm 22.05.8, transcribed (job and step lines)."""
+    if raw == 0xFFFFFFFE:  # NO_VAL: the field stays empty
+        return ""
+    code = sig = 0
+    low = raw & 0x7F
+    if low not in (0, 0x7F):  # WIFSIGNALED
+        sig = low
+    elif low == 0:  # WIFEXITED
+        code = (raw >> 8) & 0xFF
+    if code >= 128:
+        code -= 128
+    return f"{code}:{sig}"
+
+
+def _c_print_derived_ec(raw: int) -> str:
+    """src/sacct/print.c PRINT_DERIVED_EC of Slurm 22.05.8, transcribed."""
+    code = sig = 0
+    low = raw & 0x7F
+    if raw == 0xFFFFFFFE:
+        pass
+    elif low not in (0, 0x7F):
+        sig = low
+    elif low == 0:
+        code = (raw >> 8) & 0xFF
+    return f"{code}:{sig}"
+
+
+def _stored(raw: int) -> tuple[int | None, int | None]:
+    """What jobacct stores for a raw status (slurmdbd_import: NO_VAL is no exit code)."""
+    if raw == 0xFFFFFFFE:
+        return None, None
+    value = ExitCode.from_wait_status(raw)
+    return value.code, value.signal
+
+
+_RAW = st.one_of(
+    st.integers(0, 0xFFFFFFFF),
+    st.integers(0, 255).map(lambda n: n << 8),  # every exit, 128..255 included
+    st.integers(1, 127),  # every signal
+    st.integers(1, 127).map(lambda n: n | 0x80),  # with the core-dump bit
+    st.sampled_from([253, 35072, 34304, 36608, 65280, 0xFFFFFFFE, 0xFFFFFFFF]),
+)
+
+
+@given(_RAW)
+def test_exitcode_prints_as_sacct_print_c(raw: int) -> None:
+    """ExitCode takes 128 off a code >= 128; DerivedExitCode does not (§1.2, corrected)."""
+    code, signal = _stored(raw)
+    assert sacct_exit_code_text(code, signal) == _c_print_exitcode(raw)
+    derived = ExitCode.from_wait_status(0 if raw == 0xFFFFFFFE else raw)
+    assert derived_exit_code_text(derived.code, derived.signal) == _c_print_derived_ec(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "exit_code", "derived"),
+    [(35072, "9:0", "137:0"), (34304, "6:0", "134:0"), (36608, "15:0", "143:0"),
+     (65280, "127:0", "255:0"), (32768, "0:0", "128:0"), (32512, "127:0", "127:0"),
+     (137, "0:9", "0:9"), (253, "0:125", "0:125")],
+)  # fmt: skip
+def test_shell_exits_of_killed_children(raw: int, exit_code: str, derived: str) -> None:
+    """The values of slurm-semantics.md §1.2's table, real sacct 22.05.8 output."""
+    value = ExitCode.from_wait_status(raw)
+    assert sacct_exit_code_text(value.code, value.signal) == exit_code
+    assert derived_exit_code_text(value.code, value.signal) == derived

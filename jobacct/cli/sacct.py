@@ -419,7 +419,9 @@ def sacct(
         window = default_window(f, now, parse_time("today", now))
     except FilterError as exc:
         raise UsageError(str(exc)) from None
-    render_ctx = Ctx(now=now, time_format=os.environ.get("SLURM_TIME_FORMAT"))
+    render_ctx = Ctx(
+        now=now, time_format=os.environ.get("SLURM_TIME_FORMAT"), allocations=allocations
+    )
     # --json/--ndjson print every column; the text formats only what their fields read.
     reads = None if (json_out or ndjson) else columns_read(columns)
 

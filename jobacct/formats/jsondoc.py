@@ -15,7 +15,10 @@ deliberately differs from 22.05:
   fault", "Real-time signal 15", "Unknown signal 125"), fixed here so it does not depend on
   the platform. An exit code never recorded (sacct's empty ExitCode, Slurm's NO_VAL) is
   ``{"status": "PENDING", "return_code": null}``. ``CORE_DUMPED`` never appears: the
-  core-dump bit is not stored.
+  core-dump bit is not stored. ``return_code`` is the recorded exit status as it is (a
+  shell's exit 137 is 137): sacct's ``-128`` rule belongs to its text ExitCode field
+  (print.c ``PRINT_EXITCODE``, slurm-semantics.md §1.2), not to the JSON dumper, which never
+  used it; ``exit_code`` and ``derived_exit_code`` follow the same rule.
 * ``state``: ``{"current": <base state>, "reason": <reason>}``; a cancellation's uid is not
   in ``current`` (sacct's "CANCELLED by 0") but in ``kill_request_user``, as a user name (the
   owner's name when the owner cancelled, else the passwd name, else the uid as a string).
@@ -302,7 +305,6 @@ def job_object(r: Any, ctx: Ctx, users: UserNames) -> dict[str, Any]:
 
     ``steps`` is an empty list, to be filled with :func:`step_object` results.
     """
-    started = r.time_start is not None
     return {
         "account": r.account,
         "comment": {
@@ -346,14 +348,14 @@ def job_object(r: Any, ctx: Ctx, users: UserNames) -> dict[str, Any]:
         "job_id": r.job_id_raw,
         "name": r.job_name,
         "mcs": {"label": getattr(r, "mcs_label", None)},
-        "nodes": r.nodelist or ("" if started else "None assigned"),
+        "nodes": r.nodelist or "None assigned",
         "partition": r.partition,
         "priority": r.priority,
         "qos": r.qos,
         "required": {"CPUs": r.req_cpus, "memory": r.req_mem},
         "kill_request_user": users.name(r.kill_requid, r.uid, r.user_name),
         "reservation": {"id": getattr(r, "resv_id", None), "name": r.reservation},
-        "state": {"current": r.state, "reason": r.reason},
+        "state": {"current": r.state, "reason": r.reason or "None"},
         "steps": [],
         "tres": {"allocated": tres_list(r.alloc_tres), "requested": tres_list(r.req_tres)},
         "user": r.user_name,

@@ -7,6 +7,8 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from jobacct.exitcode import derived_exit_code_text, sacct_exit_code_text
+
 #: Slurm's SIG_OOM pseudo value prints as signal 125 (slurm-semantics.md §1.3).
 OOM_SIGNAL = 125
 
@@ -38,10 +40,17 @@ def user_text(name: str | None, uid: int) -> str:
 
 
 def exit_text(code: int | None, sig: int | None) -> str:
-    """``code:signal`` as sacct prints it; an unknown ExitCode (NO_VAL) is empty (§1.2)."""
-    if code is None and sig is None:
-        return ""
-    return f"{code or 0}:{sig or 0}"
+    """A DerivedExitCode as sacct prints it (the recorded code); NO_VAL is empty (§1.2)."""
+    return derived_exit_code_text(code, sig)
+
+
+def sacct_exit_text(code: int | None, sig: int | None) -> str:
+    """An ExitCode as sacct prints it: 128 off a code of 128 or more (§1.2, PRINT_EXITCODE).
+
+    Reports follow sacct here so that a report's ExitCode matches what ``sacct`` shows for the
+    same job; DerivedExitCode keeps the recorded code (exit 137 stays ``137:0``).
+    """
+    return sacct_exit_code_text(code, sig)
 
 
 def signal_text(number: int) -> str:

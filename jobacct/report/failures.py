@@ -9,7 +9,9 @@ Figures:
 * core-hours of a job = AllocCPUS x Elapsed (end - start - suspended) / 3600, the whole run
   (sacct's CPUTimeRAW / 3600), since the job ended inside the window;
 * groupings by state, DerivedExitCode as annotated (§2: a user's ``sjobexitmod`` value wins
-  over the computed one), ExitCode, signal (the ExitCode's signal, else the DerivedExitCode's;
+  over the computed one), ExitCode (as sacct prints it: 128 off a code of 128 or more, §1.2,
+  so a shell's exit 137 is counted as ``9:0`` beside the sacct line of the same job; the
+  DerivedExitCode keeps ``137:0``), signal (the ExitCode's signal, else the DerivedExitCode's;
   jobs with neither are not in that table), account, partition and local day of the end;
 * the top failing users (by job count, then core-hours);
 * verdicts changed by an annotation (§2.3, §3): a failed job whose annotated DerivedExitCode
@@ -32,6 +34,7 @@ from jobacct.report.common import (
     job_id_text,
     ranked,
     run_seconds,
+    sacct_exit_text,
     signal_text,
     user_text,
 )
@@ -100,14 +103,14 @@ def build_failures(conn: Any, window: Window, scope: Scope, *, top: int = 10) ->
             changed.append([
                 (r.time_end, r.cluster, r.job_id_raw), job_id_text(r), r.cluster,
                 user_text(r.user_name, r.uid), r.state,
-                exit_text(r.exit_code, r.exit_signal), derived,
+                sacct_exit_text(r.exit_code, r.exit_signal), derived,
                 exit_text(r.computed_exit_code, r.computed_exit_signal), r.comment or "", verdict,
             ])  # fmt: skip
         if not failed:
             continue
         hours = core_hours(r.ncpus, run_seconds(r.time_start, r.time_end, r.time_suspended))
         total.add(hours)
-        code = exit_text(r.exit_code, r.exit_signal) or "(none)"
+        code = sacct_exit_text(r.exit_code, r.exit_signal) or "(none)"
         keys: dict[str, Any] = {
             "state": r.state,
             "derived": derived,

@@ -43,9 +43,23 @@ from operator import itemgetter
 from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from jobacct.config import write_engine
 from jobacct.errors import JobAcctError
@@ -536,11 +550,10 @@ def _write_lifecycle(
             grouped[tuple(sorted(changed))].append({"_id": state.job_id, **changed})
             summary.jobs_written += 1
     for columns, params in grouped.items():
-        stmt = (
-            update(_JOB)
-            .where(_JOB.c.id == bindparam("_id"))
-            .values({c: bindparam(c) for c in columns})
-        )
+        values: dict[str, Any] = {c: bindparam(c) for c in columns}
+        if "state" in values:
+            values["state"] = _KEEP_TERMINAL_STATE
+        stmt = update(_JOB).where(_JOB.c.id == bindparam("_id")).values(values)
         conn.execute(stmt, params)
     _write_steps(
         session,
@@ -550,6 +563,25 @@ def _write_lifecycle(
 
 
 _MISSING = object()
+_UNFINISHED_STATES = ("PENDING", "RUNNING", "SUSPENDED")
+#: Terminal beats running, also for a state no event wrote: a cancel applied by a signal
+#: request (``jobacct.signal``) is kept when the controller's ``job_start`` (Slurm sends it
+#: after a pending cancel) or a late ``job_submit`` folds to RUNNING or PENDING (tracker issue
+#: 11, finding 5). Decided in the UPDATE itself, against the row as it stands.
+#: (Constants as SQL literals: an expanding IN list cannot be used with executemany.)
+_UNFINISHED_SQL: list[ColumnElement[str]] = [
+    literal_column(f"'{name}'") for name in _UNFINISHED_STATES
+]
+_KEEP_TERMINAL_STATE = case(
+    (
+        and_(
+            and_(*(_JOB.c.state != name for name in _UNFINISHED_SQL)),
+            or_(*(bindparam("state", type_=String) == name for name in _UNFINISHED_SQL)),
+        ),
+        _JOB.c.state,
+    ),
+    else_=bindparam("state", type_=String),
+)
 
 
 def _write_steps(

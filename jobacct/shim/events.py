@@ -26,8 +26,12 @@ from jobacct.jobid import MAX_JOB_ID, JobIdError, parse_step
 
 SCHEMA_VERSION = 1
 
-#: Terminal job states a ``job_end`` may carry (slurm-semantics.md §1.4, §5.1).
+#: Terminal job states a ``job_end`` may carry (slurm-semantics.md §1.4, §5.1). REQUEUED is
+#: the end of one run of a requeued job: ``job_completion_logger`` runs for it and slurmdbd
+#: stores the run as its own record with state JOB_REQUEUE (1024, §7.1); the next run comes
+#: with a new Submit, so it is another record.
 JobEndState = Literal[
+    "REQUEUED",
     "COMPLETED",
     "FAILED",
     "CANCELLED",
@@ -172,6 +176,7 @@ class JobSubmit(_Common):
         | None
     ) = None
     req_cpus: Uint32 | None = None
+    req_nodes: Uint32 | None = None
     req_mem: Annotated[int, Field(ge=0, description="MiB")] | None = None
     nodelist: LongText | None = None
     work_dir: LongText | None = None

@@ -7,9 +7,15 @@ rules are:
 
 * ``job_submit`` owns the submission fields; ``job_start`` the allocation (its node list
   replaces the requested one); ``job_end`` the terminal state, end time, exit code, reason and
-  kill_requid. Of two reports of the same thing the one with the higher ``seq`` wins.
-* Job state: the last ``job_end``'s state, else RUNNING once started, else PENDING; a terminal
-  state therefore wins over a running one whatever the arrival order.
+  kill_requid. Of two reports of the same thing the one with the higher ``seq`` wins, value
+  by value: a value the newer report lacks (None) comes from the older one, so the event
+  stream and jobcomp/script (whose fixed ``seq`` comes last and which knows no canceller)
+  feeding one store agree (tracker issue 11, finding 6). A job's kill_requid comes only from
+  reports of the same end state.
+* Job state: the last ``job_end``'s state (REQUEUED for a requeued run, §5.1), else RUNNING
+  once started, else PENDING; a terminal state therefore wins over a running one whatever the
+  arrival order. A terminal state written by a request (a cancel, ``jobacct.signal``) is not
+  in the events: ``apply`` keeps it against a later PENDING or RUNNING (finding 5).
 * Step state: the ``step_end``'s state when the controller sent one (already terminal, e.g.
   TIMEOUT, NODE_FAIL), else derived from the raw exit code as slurmdbd does
   (``as_mysql_step_complete``, slurm-semantics.md §1.6): 253 -> OUT_OF_MEMORY, signalled ->
@@ -69,6 +75,7 @@ _SUBMIT_FIELDS = (
     "het_job_offset",
     "timelimit",
     "req_cpus",
+    "req_nodes",
     "req_mem",
     "nodelist",
     "work_dir",
@@ -139,53 +146,97 @@ class _StepEvents:
     end: StepEnd | None = None
 
 
+def _seq(event: Any) -> int:
+    return int(event.seq)
+
+
+class _Reports:
+    """Several reports of one job event (a ``job_submit``, ``job_start`` or ``job_end``).
+
+    One job can be fed by two transports, the event stream and jobcomp/script (§7.2), whose
+    fixed sequence numbers put its reports after the stream's. jobcomp/script knows less (no
+    canceller, no comment, no steps), so a value missing from the newest report (None) is
+    taken from the newest report that has it: the transports complete each other, in any
+    order, and a value is only replaced by another value.
+    """
+
+    def __init__(self, events: list[Any]) -> None:
+        self.reports = sorted(events, key=_seq, reverse=True)
+        self.last = self.reports[0]
+
+    def get(self, name: str, among: list[Any] | None = None) -> Any:
+        for report in self.reports if among is None else among:
+            value = getattr(report, name)
+            if value is not None:
+                return value
+        return None
+
+
 def fold(events: Iterable[LifecycleEvent]) -> Folded:
     """Fold a job's lifecycle events (any order; duplicates by seq count once)."""
     by_seq: dict[int, LifecycleEvent] = {}
     for event in events:
         by_seq.setdefault(event.seq, event)
-    submit: JobSubmit | None = None
-    start: JobStart | None = None
-    end: JobEnd | None = None
+    submits: list[JobSubmit] = []
+    starts: list[JobStart] = []
+    ends: list[JobEnd] = []
     steps: dict[StepKey, _StepEvents] = {}
     for seq in sorted(by_seq):
         event = by_seq[seq]
         kind = event.type
         if kind == "job_submit":
-            submit = event  # type: ignore[assignment]
+            submits.append(event)  # type: ignore[arg-type]
         elif kind == "job_start":
-            start = event  # type: ignore[assignment]
+            starts.append(event)  # type: ignore[arg-type]
         elif kind == "job_end":
-            end = event  # type: ignore[assignment]
+            ends.append(event)  # type: ignore[arg-type]
         elif kind == "step_start":
             steps.setdefault(step_key(event.step), _StepEvents()).start = event  # type: ignore[union-attr,assignment]
         else:
             steps.setdefault(step_key(event.step), _StepEvents()).end = event  # type: ignore[union-attr,assignment]
     out = Folded()
     job = out.job
-    if submit is not None:
+    if submits:
+        submit = _Reports(submits)
         for name in _SUBMIT_FIELDS:
-            job[name] = getattr(submit, name)
-        job["job_name"] = submit.job_name or ""
-        job["time_eligible"] = submit.eligible
-    if start is not None:
-        job["time_start"] = start.time
-        job["nodelist"] = start.nodelist or None  # "": none allocated (pending cancel)
-        job["nnodes"] = start.nnodes
-        job["ncpus"] = start.ncpus
-    if end is not None:
+            job[name] = submit.get(name)
+        job["job_name"] = submit.get("job_name") or ""
+        job["time_eligible"] = submit.get("eligible")
+    if starts:
+        start = _Reports(starts)
+        job["time_start"] = start.get("time")
+        job["nodelist"] = start.get("nodelist") or None  # "": none allocated (pending cancel)
+        job["nnodes"] = start.get("nnodes")
+        job["ncpus"] = start.get("ncpus")
+    end: JobEnd | None = None
+    if ends:
+        reports = _Reports(ends)
+        end = reports.last
         job["time_end"] = end.time
         raw = end.raw_exit()
         if raw == _SLURM_SET_ONE:
             raw = 256
         job["exit_code"], job["exit_signal"] = _decode(raw)
-        job["reason"] = end.reason
-        job["kill_requid"] = end.kill_requid
-    if submit is not None or start is not None or end is not None:
-        job["state"] = end.state if end is not None else "RUNNING" if start else "PENDING"
+        job["reason"] = reports.get("reason")
+        # The canceller of this end: from a report of the same end (same state) that knows it.
+        same_end = [r for r in reports.reports if r.state == end.state]
+        job["kill_requid"] = reports.get("kill_requid", same_end)
+    if submits or starts or ends:
+        job["state"] = end.state if end is not None else "RUNNING" if starts else "PENDING"
+    if submits:
+        # A job that got no allocation (pending, or cancelled while pending: its late
+        # job_start has no nodes) counts what it asked for: sacct's NNodes and AllocCPUS read
+        # tres_alloc, or tres_req when that is empty (print.c PRINT_NNODES, PRINT_ALLOC_CPUS).
+        if not job.get("nnodes") and job.get("req_nodes"):
+            job["nnodes"] = job["req_nodes"]
+        if not job.get("ncpus") and job.get("req_cpus"):
+            job["ncpus"] = job["req_cpus"]
     for key, pair in steps.items():
         out.steps[key] = _fold_step(key, pair, end)
-    _job_from_steps(job, out.steps, end)
+    # The controller's DerivedExitCode at job end: the newest report that carries one.
+    newest_first = sorted(ends, key=_seq, reverse=True)
+    derived = next((v for r in newest_first if (v := r.derived_value()) is not None), None)
+    _job_from_steps(job, out.steps, derived)
     return out
 
 
@@ -260,7 +311,9 @@ def step_state(raw: int | None) -> str:
 
 
 def _job_from_steps(
-    job: dict[str, Any], steps: Mapping[StepKey, Mapping[str, Any]], end: JobEnd | None
+    job: dict[str, Any],
+    steps: Mapping[StepKey, Mapping[str, Any]],
+    reported: ExitCode | None,
 ) -> None:
     counted = sorted(
         ((key, s) for key, s in steps.items() if counts_for_derived(key[0])),
@@ -275,7 +328,6 @@ def _job_from_steps(
     # from what the controller reported at job end, and later steps still replace it.
     codes = [_stored(s) for _, s in counted]
     computed = derive_exit_code(codes)
-    reported = end.derived_value() if end is not None else None
     shown = computed if reported is None else derive_exit_code(codes, start=reported)
     if steps or reported is not None:
         job["computed_exit_code"], job["computed_exit_signal"] = computed.code, computed.signal

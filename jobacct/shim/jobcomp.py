@@ -58,7 +58,9 @@ def events_from_env(env: Mapping[str, str], default_cluster: str) -> list[dict[s
     """The job_submit, job_start (if it started) and job_end events of one jobcomp call.
 
     ``default_cluster`` is used when ``CLUSTER`` is empty. ``EXITCODE``/``DERIVED_EC`` are
-    ``code:signal`` (NO_VAL arrives as ``0:0``, §7.2); ``LIMIT`` is ``D-HH:MM:SS`` or
+    ``code:signal`` (NO_VAL arrives as ``0:0``, §7.2) printed by jobcomp_script.c without
+    sacct's ``-128`` rule, so ``EXITCODE=137:0`` is stored as exit 137 and ``sacct`` prints
+    it ``9:0`` like a record from slurmdbd (§1.2); ``LIMIT`` is ``D-HH:MM:SS`` or
     ``UNLIMITED``; ``START`` is 0 for a job cancelled while pending.
 
     Raises:
