@@ -1149,12 +1149,26 @@ def _read_all(
         if "ncpus" not in step.values:
             # print.c: a step without a CPU count in its tres_alloc shows its job's.
             step.values["ncpus"] = job.cpu_from_tres
+        _end_open_step(step, job)
         job.steps.append(step)
     if errors:
         _raise(f"{job_source}, {step_source}", errors)
     for job in jobs:
         _sum_cpu(job)
     return jobs
+
+
+def _end_open_step(step: _StepRec, job: _JobRec) -> None:
+    """A step row with no end, of a job that ended, ends with the job and in its state.
+
+    That is how slurmdbd reads it for sacct (as_mysql_jobacct_process.c, ``_cluster_get_jobs``:
+    "if the job has ended end the step also", ``step->end = job->end; step->state =
+    job->state``): a step a crashed controller never closed prints the job's End and State.
+    """
+    job_end = job.values.get("time_end")
+    if step.values.get("time_end") is None and job_end is not None:
+        step.values["time_end"] = job_end
+        step.values["state"] = job.values.get("state", step.values.get("state"))
 
 
 #: Steps count toward the job's CPU times once finished (state >= COMPLETED, §4.1).

@@ -413,6 +413,11 @@ def sacct(
         all_clusters=all_clusters,
         whole_hetjob=whole_hetjob,
     )
+    # as_mysql_jobacct_process.c: a -s list of PENDING alone sets only_pending, and slurmdbd
+    # then reads no steps at all: no step lines, and the job lines' step sums are zero, as
+    # with -X (JOBCOND_FLAG_NO_STEP).
+    no_steps = allocations or f.states == ["PENDING"]
+    f.allocations_only = no_steps
     # --array is a print option: sacct's --json dumps each record once, whatever it says.
     f.truncate, f.expand_arrays = truncate, expand_array and not (json_out or ndjson)
     try:
@@ -420,7 +425,7 @@ def sacct(
     except FilterError as exc:
         raise UsageError(str(exc)) from None
     render_ctx = Ctx(
-        now=now, time_format=os.environ.get("SLURM_TIME_FORMAT"), allocations=allocations
+        now=now, time_format=os.environ.get("SLURM_TIME_FORMAT"), allocations=no_steps
     )
     # --json/--ndjson print every column; the text formats only what their fields read.
     reads = None if (json_out or ndjson) else columns_read(columns)

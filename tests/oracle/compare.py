@@ -49,27 +49,41 @@ def _cells(line: str, header: list[str], spans: list[tuple[int, int]] | None,
     return [line[a:b] for a, b in spans]
 
 
+def delimiter(args: Sequence[str]) -> str | None:
+    """The -p/-P delimiter of a sacct command line, None for the fixed-width table."""
+    if not any(a in ("-p", "-P", "--parsable", "--parsable2") for a in args):
+        return None
+    for a in args:
+        if a.startswith("--delimiter="):
+            return a.split("=", 1)[1]
+    return "|"
+
+
 def compare(
     args: Sequence[str],
     real: str,
     ours: str,
     rules: dict[str, Rule],
+    head: str | None = None,
 ) -> Outcome:
-    """Compare two outputs of the same sacct command line ``args``."""
+    """Compare two outputs of the same sacct command line ``args``.
+
+    ``head`` is the header (and, for the table, the dashes line) that real sacct prints for
+    the same command without ``-n``; it names the cells when ``args`` has ``-n``.
+    """
     a, b = real.splitlines(), ours.splitlines()
     out = Outcome()
-    delim = None
-    if "-p" in args or "-P" in args or "--parsable" in args or "--parsable2" in args:
-        delim = "|"
+    delim = delimiter(args)
     header: list[str] = []
     spans = None
     noheader = "-n" in args or "--noheader" in args
-    if a and not noheader:
-        header = [h.strip() for h in (a[0].split(delim) if delim else a[0].split())]
+    top = (head or "").splitlines() if noheader else a[:2]
+    if top:
+        header = [h.strip() for h in (top[0].split(delim) if delim else top[0].split())]
         if delim and header and header[-1] == "":
             header.pop()
-        if delim is None and len(a) > 1:
-            spans = _spans(a[1])
+        if delim is None and len(top) > 1:
+            spans = _spans(top[1])
     for number in range(max(len(a), len(b))):
         out.pairs += 1
         x = a[number] if number < len(a) else "<no line>"

@@ -117,11 +117,16 @@ def load(rows: Rows) -> None:
 
 
 def dump(table: str, path: Path) -> None:
-    """``mysql -B`` of one table, the input ``jobacct import slurmdbd`` reads."""
+    """``mysql -B`` of one table, the input ``jobacct import slurmdbd`` reads.
+
+    ``job`` and ``step`` are the cluster's tables, ``qos`` is slurmdbd's ``qos_table``.
+    """
+    name = "qos_table" if table == "qos" else f"{CLUSTER}_{table}_table"
+    order = "id" if table == "qos" else "job_db_inx"
     with path.open("w") as out:
         subprocess.run(
             ["mysql", "-h", _HOST, "-P", _PORT, "-u", _USER, *([f"-p{_PASS}"] if _PASS else []),
-             "-B", "-e", f"SELECT * FROM {CLUSTER}_{table}_table ORDER BY job_db_inx", DB_NAME],
+             "-B", "-e", f"SELECT * FROM {name} ORDER BY {order}", DB_NAME],
             stdout=out, check=True, timeout=TIMEOUT,
         )
 

@@ -20,7 +20,8 @@ _CODE = re.compile(r"(\d+):(\d+)")
 def _exit_minus_128(name: str, real: str, ours: str, args: Sequence[str]) -> bool:
     # print.c PRINT_EXITCODE: "if (tmp_int >= 128) tmp_int -= 128" (slurm-semantics.md §1.2);
     # jobacct prints WEXITSTATUS unchanged. Fixed-width cells may end in "+" (truncated).
-    if name != "ExitCode":
+    # A %N width cuts the header too ("ExitC"), so a prefix names the field.
+    if not name or not "ExitCode".startswith(name):
         return False
     r, o = _CODE.fullmatch(real), _CODE.fullmatch(ours)
     return bool(r and o and int(o[1]) >= 128 and int(o[1]) - 128 == int(r[1]) and r[2] == o[2])
@@ -32,6 +33,7 @@ def _x_cpu_zero(name: str, real: str, ours: str, args: Sequence[str]) -> bool:
     x = any(a in ("-X", "--allocations") or (a.startswith("-") and not a.startswith("--")
                                                 and "X" in a) for a in args)
     return x and name in ("TotalCPU", "UserCPU", "SystemCPU") and real == "00:00:00"
+
 
 
 #: key -> (rule, reason). Shown in README.md, "Differences the oracle accepts".

@@ -296,8 +296,9 @@ _STATES: tuple[tuple[int, int, int | None, int], ...] = (
     (1024, 0, None, 0),  # REQUEUED
     (8192, 0, None, 0),  # RESIZING
     (524288, 0, None, 0),  # REVOKED (hidden unless -D)
-    (5 | 1024, 256, None, 24),  # a flag next to a base state
 )
+# No flag next to a base state (5|1024): slurmdbd stores either a flag alone or a base state
+# (slurm-semantics.md §5.1), and sacct's -s compares the whole column.
 
 
 def _state_jobs(b: _Builder) -> None:
