@@ -295,7 +295,10 @@ _FIELDS: list[Field] = [
     Field(
         "AllocNodes",
         10,
-        job=lambda r, c: format_size(r.nnodes),
+        # PRINT_ALLOC_NODES prints nodes_alloc, 0 for a job that never got nodes (cancelled
+        # while pending), where NNodes prints the requested count (oracle test, 22.05.8).
+        job=lambda r, c: format_size(r.nnodes if r.nodelist not in (None, "", "None assigned")
+                                     else 0),
         step=lambda r, c: format_size(r.s_nnodes),
     ),
     Field(

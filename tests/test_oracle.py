@@ -68,16 +68,19 @@ OPTION_SETS: dict[str, list[str]] = {
     "j-het-yes": ["-P", "--whole-hetjob=yes", "-j", "4201", *MAIN],
     "j-steps": ["-P", "-j", "3000.batch,3000.0,3000.extern,3000.interactive,4200+1.0", *MAIN],
     "j-D": ["-D", "-P", "-o", "ALL", "-j", "5100", *MAIN],
-    "u": ["-u", "orc_alice", *MAIN],
-    "u-X-P": ["-X", "-P", "-u", "orc_bob,root", *MAIN],
+    # root only: sacct checks every -u item (name or uid) against this host's passwd, where
+    # the oracle's users do not exist ("sacct: error: Invalid user id: 50001")
+    "u": ["-u", "root", *MAIN],
+    "u-X-P": ["-X", "-P", "-u", "0", *MAIN],
     "A": ["-a", "-A", "chem", *MAIN],
     "A-X-P": ["-a", "-X", "-P", "-A", "physics,root", "-o", "JobID,User,Account,State", *MAIN],
     "D": ["-a", "-D", *MAIN],
     "array": ["-a", "--array", "-P", *MAIN],
-    "live": ["-a", "-P", "-o", LIVE_FIELDS, *LIVE],
+    "array-meta": ["-a", "-P", "-o", LIVE_FIELDS, *LIVE],
+    "live": ["-a", "-o", LIVE_FIELDS, *LIVE],
     "live-array": ["-a", "-P", "--array", "-o", LIVE_FIELDS, *LIVE],
     "live-s": ["-a", "-P", "-s", "PD,R,S", "-o", LIVE_FIELDS, *LIVE],
-    "live-j": ["-P", "--array", "-j", "9100,9000", "-o", LIVE_FIELDS, *LIVE],
+    "live-j": ["-P", "-j", "9100,9000", "-o", LIVE_FIELDS, *LIVE],
     **{
         f"s-{state}": ["-a", "-P", "-s", state, "-o",
                        "JobID,User,State,ExitCode,Submit,Start,End,Elapsed", *MAIN]
@@ -172,6 +175,15 @@ def test_sacct_matches_real_sacct(name: str, store: str) -> None:
     args = ["-M", "oracle", *OPTION_SETS[name]]
     real = harness.sacct(args)
     ours = _jobacct(store, args)
+    extra = [a for a in args if a in known.DELIBERATE_OPTIONS]
+    if extra:
+        # an option jobacct has and Slurm 22.05.8 does not: sacct must refuse it
+        assert real.returncode != 0 and "unrecognized option" in real.stderr, real.stderr
+        assert ours.returncode == 0, ours.stderr
+        SUMMARY["sets"] += 1
+        SUMMARY["pairs"] += 1
+        SUMMARY["explained"][extra[0]] = SUMMARY["explained"].get(extra[0], 0) + 1
+        return
     assert real.returncode == 0, f"real sacct {args}: {real.stderr}"
     assert ours.returncode == ours.returncode == 0, f"jobacct sacct {args}: {ours.stderr}"
     assert real.stdout.strip(), f"real sacct {args} printed nothing: the rows are not there"
@@ -236,9 +248,16 @@ def test_json_matches_real_sacct_structurally(store: str) -> None:
     for path in sorted(real_keys | our_keys):
         pairs += 1
         if (path in real_keys) != (path in our_keys):
+            if path in known.JSON_DELIBERATE:
+                SUMMARY["explained"][path] = SUMMARY["explained"].get(path, 0) + 1
+                continue
             differ += 1
             problems.append(f"key {path}: {'only sacct' if path in real_keys else 'only jobacct'}")
-    for rj, oj in zip(real["jobs"], ours["jobs"]):
+    # sacct --json keeps slurmdbd's order; jobacct sorts as the text output does
+    def key(job: dict[str, Any]) -> tuple[Any, ...]:
+        return (job.get("job_id"), _get(job, "time.submission"))
+
+    for rj, oj in zip(sorted(real["jobs"], key=key), sorted(ours["jobs"], key=key)):
         for key in JSON_VALUES:
             pairs += 1
             if _get(rj, key) != _get(oj, key):
@@ -247,7 +266,9 @@ def test_json_matches_real_sacct_structurally(store: str) -> None:
                                 f"jobacct {_get(oj, key)!r}")
     SUMMARY["sets"] += 1
     SUMMARY["pairs"] += pairs
-    SUMMARY["same"] += pairs - differ
+    SUMMARY["same"] += pairs - differ - sum(
+        1 for p in known.JSON_DELIBERATE if (p in real_keys) != (p in our_keys)
+    )
     SUMMARY["differ"] += differ
     assert not problems, f"{differ} of {pairs} JSON keys/values differ:\n" + "\n".join(
         problems[:30]

@@ -418,6 +418,9 @@ def sacct(
     # with -X (JOBCOND_FLAG_NO_STEP).
     no_steps = allocations or f.states == ["PENDING"]
     f.allocations_only = no_steps
+    # Real 22.05.8 sacct --json lists every record, as -D does: a requeued job's earlier
+    # records and revoked federation siblings too (oracle test, tests/test_oracle.py).
+    f.duplicates = duplicates or json_out or ndjson
     # --array is a print option: sacct's --json dumps each record once, whatever it says.
     f.truncate, f.expand_arrays = truncate, expand_array and not (json_out or ndjson)
     try:
