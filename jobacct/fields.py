@@ -359,8 +359,10 @@ _FIELDS: list[Field] = [
         step=lambda r, c: str(_step_elapsed(r, c) * r.s_ncpus),
     ),
     Field(
+        # 22.05.8 prints DBIndex left-aligned in 10 columns (real sacct, oracle test); the
+        # -21 of later releases' fields[] is not 22.05's.
         "DBIndex",
-        -21,
+        -10,
         Kind.NUM,
         job=lambda r, c: _text(r.db_index),
         step=lambda r, c: _text(r.db_index),

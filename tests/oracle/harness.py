@@ -134,5 +134,6 @@ def dump(table: str, path: Path) -> None:
 def sacct(args: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["sacct", *args], env=slurm_env(), capture_output=True, text=True, timeout=TIMEOUT,
-        check=False,
+        # sacct cuts a %N-wide cell by bytes, possibly inside a UTF-8 character
+        check=False, errors="surrogateescape",
     )
