@@ -58,8 +58,16 @@ OPTION_SETS: dict[str, list[str]] = {
     "widths": ["-a", "-o", WIDTHS, *MAIN],
     "X-n-P-cpu": ["-a", "-X", "-n", "-P", "-o", "JobID,State,ExitCode,TotalCPU,UserCPU", *MAIN],
     "delimiter": ["-a", "-P", "--delimiter=;", "-o", "JobID,JobName,Comment,ExitCode", *MAIN],
-    "part-window": ["-a", "-P", "-o", "ALL", "-S", "2026-12-01T08:20:00",
-                    "-E", "2026-12-01T11:20:00"],
+    "part-window": [
+        "-a",
+        "-P",
+        "-o",
+        "ALL",
+        "-S",
+        "2026-12-01T08:20:00",
+        "-E",
+        "2026-12-01T11:20:00",
+    ],
     "j-list": ["-P", "-o", "ALL", "-j", "1000,1137,1300,2003,2100,2102,3000,3001", *MAIN],
     "j-array-het": ["-P", "-j", "4000_1,4100_2,4200+1,5100", *MAIN],
     "j-array-all": ["-j", "4000,4100", *MAIN],
@@ -82,8 +90,15 @@ OPTION_SETS: dict[str, list[str]] = {
     "live-s": ["-a", "-P", "-s", "PD,R,S", "-o", LIVE_FIELDS, *LIVE],
     "live-j": ["-P", "-j", "9100,9000", "-o", LIVE_FIELDS, *LIVE],
     **{
-        f"s-{state}": ["-a", "-P", "-s", state, "-o",
-                       "JobID,User,State,ExitCode,Submit,Start,End,Elapsed", *MAIN]
+        f"s-{state}": [
+            "-a",
+            "-P",
+            "-s",
+            state,
+            "-o",
+            "JobID,User,State,ExitCode,Submit,Start,End,Elapsed",
+            *MAIN,
+        ]
         for state in STATES
     },
     "s-several-X": ["-a", "-X", "-s", "CA,F,OOM,RQ", *MAIN],
@@ -134,16 +149,38 @@ def store(oracle: None, tmp_path_factory: pytest.TempPathFactory) -> str:
     users.write_text("".join(f"{uid} {name}\n" for name, (uid, _) in USERS.items()))
     db = str(where / "oracle.sqlite")
     _run([JOBACCT, "--db", db, "db", "init"])
-    _run([JOBACCT, "--db", db, "import", "slurmdbd", "--job-table", str(where / "job.tsv"),
-          "--step-table", str(where / "step.tsv"), "--cluster", "oracle",
-          "--user-map", str(users), "--qos-table", str(where / "qos.tsv")])
+    _run(
+        [
+            JOBACCT,
+            "--db",
+            db,
+            "import",
+            "slurmdbd",
+            "--job-table",
+            str(where / "job.tsv"),
+            "--step-table",
+            str(where / "step.tsv"),
+            "--cluster",
+            "oracle",
+            "--user-map",
+            str(users),
+            "--qos-table",
+            str(where / "qos.tsv"),
+        ]
+    )
     SUMMARY["dir"] = str(where)
     return db
 
 
 def _run(argv: list[str]) -> str:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False,
-                          env={**os.environ, "TZ": "UTC"})
+    done = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "TZ": "UTC"},
+    )
     assert done.returncode == 0, f"{argv}: {done.stderr}"
     return done.stdout
 
@@ -152,9 +189,15 @@ def _jobacct(db: str, args: list[str]) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TZ": "UTC", "JOBACCT_SACCT_PROCESSES": "1"}
     for name in ("SACCT_FORMAT", "SLURM_TIME_FORMAT", "NO_COLOR"):
         env.pop(name, None)
-    return subprocess.run([JOBACCT, "--db", db, "sacct", *args], capture_output=True,
-                          text=True, timeout=120, check=False, env=env,
-                          errors="surrogateescape")
+    return subprocess.run(
+        [JOBACCT, "--db", db, "sacct", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+        errors="surrogateescape",
+    )
 
 
 def _record(name: str, outcome: Outcome, where: Path) -> None:
@@ -167,8 +210,9 @@ def _record(name: str, outcome: Outcome, where: Path) -> None:
     if outcome.unexplained:
         with (where / "differences.txt").open("a", errors="backslashreplace") as log:
             for number, real, ours, cells in outcome.unexplained:
-                log.write(f"[{name}] line {number}: {cells}\n  sacct:   {real}\n"
-                          f"  jobacct: {ours}\n")
+                log.write(
+                    f"[{name}] line {number}: {cells}\n  sacct:   {real}\n  jobacct: {ours}\n"
+                )
 
 
 @pytest.mark.parametrize("name", list(OPTION_SETS))
@@ -199,8 +243,7 @@ def test_sacct_matches_real_sacct(name: str, store: str) -> None:
     )
     if outcome.unexplained and name in known.OPEN_SETS:
         SUMMARY["open"] = SUMMARY.get("open", 0) + len(outcome.unexplained)
-        pytest.xfail(f"open difference ({len(outcome.unexplained)} lines): "
-                     f"{known.OPEN_SETS[name]}")
+        pytest.xfail(f"open difference ({len(outcome.unexplained)} lines): {known.OPEN_SETS[name]}")
     assert not outcome.unexplained, (
         f"{len(outcome.unexplained)} of {outcome.pairs} lines differ for sacct {' '.join(args)}"
         f" (first 10):\n{shown}"
@@ -217,8 +260,21 @@ def test_sacct_matches_real_sacct(name: str, store: str) -> None:
 
 #: job-level keys whose values the two JSON documents must agree on (jsondoc.py lists the
 #: values jobacct deliberately prints differently: exit codes, CPU times, frequencies...)
-JSON_VALUES = ("job_id", "name", "user", "account", "partition", "nodes", "array", "het",
-               "state", "time.submission", "time.start", "time.end", "time.eligible")
+JSON_VALUES = (
+    "job_id",
+    "name",
+    "user",
+    "account",
+    "partition",
+    "nodes",
+    "array",
+    "het",
+    "state",
+    "time.submission",
+    "time.start",
+    "time.end",
+    "time.eligible",
+)
 
 
 def _paths(value: Any, prefix: str = "") -> set[str]:
@@ -260,27 +316,33 @@ def test_json_matches_real_sacct_structurally(store: str) -> None:
                 continue
             differ += 1
             problems.append(f"key {path}: {'only sacct' if path in real_keys else 'only jobacct'}")
+
     # sacct --json keeps slurmdbd's order; jobacct sorts as the text output does
-    def key(job: dict[str, Any]) -> tuple[Any, ...]:
+    def order(job: dict[str, Any]) -> tuple[Any, ...]:
         return (job.get("job_id"), _get(job, "time.submission"))
 
-    for rj, oj in zip(sorted(real["jobs"], key=key), sorted(ours["jobs"], key=key)):
+    for rj, oj in zip(sorted(real["jobs"], key=order), sorted(ours["jobs"], key=order)):
         for key in JSON_VALUES:
             pairs += 1
             if _get(rj, key) != _get(oj, key):
                 differ += 1
-                problems.append(f"job {rj.get('job_id')} {key}: sacct {_get(rj, key)!r} "
-                                f"jobacct {_get(oj, key)!r}")
+                problems.append(
+                    f"job {rj.get('job_id')} {key}: sacct {_get(rj, key)!r} "
+                    f"jobacct {_get(oj, key)!r}"
+                )
     SUMMARY["sets"] += 1
     SUMMARY["pairs"] += pairs
-    SUMMARY["same"] += pairs - differ - sum(
-        1 for p in known.JSON_DELIBERATE if (p in real_keys) != (p in our_keys)
+    SUMMARY["same"] += (
+        pairs
+        - differ
+        - sum(1 for p in known.JSON_DELIBERATE if (p in real_keys) != (p in our_keys))
     )
     SUMMARY["differ"] += differ
     if problems and all(p.split(": ")[0].split(" ", 2)[-1] in known.OPEN_JSON for p in problems):
         SUMMARY["open"] = SUMMARY.get("open", 0) + len(problems)
-        pytest.xfail(f"open difference ({len(problems)} values): "
-                     + "; ".join(known.OPEN_JSON.values()))
+        pytest.xfail(
+            f"open difference ({len(problems)} values): " + "; ".join(known.OPEN_JSON.values())
+        )
     assert not problems, f"{differ} of {pairs} JSON keys/values differ:\n" + "\n".join(
         problems[:30]
     )

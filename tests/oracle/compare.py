@@ -37,8 +37,9 @@ def _spans(dashes: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _cells(line: str, header: list[str], spans: list[tuple[int, int]] | None,
-           delim: str | None) -> list[str] | None:
+def _cells(
+    line: str, header: list[str], spans: list[tuple[int, int]] | None, delim: str | None
+) -> list[str] | None:
     if delim is not None:
         cells = line.split(delim)
         if len(cells) == len(header) + 1 and cells[-1] == "":  # -p ends every line with |
@@ -100,8 +101,13 @@ def compare(
 
 
 def _explain(
-    x: str, y: str, header: list[str], spans: list[tuple[int, int]] | None,
-    delim: str | None, args: Sequence[str], rules: dict[str, Rule],
+    x: str,
+    y: str,
+    header: list[str],
+    spans: list[tuple[int, int]] | None,
+    delim: str | None,
+    args: Sequence[str],
+    rules: dict[str, Rule],
 ) -> tuple[str | None, str]:
     if not header:
         return None, "no header to name the cells"

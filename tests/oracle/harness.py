@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,8 @@ from tests.oracle.rows import JOB_COLUMNS, STEP_COLUMNS, Rows
 HERE = Path(__file__).parent
 RUN = Path(os.environ.get("JOBACCT_ORACLE_RUN", "/tmp/jobacct-oracle"))
 DB_NAME = os.environ.get("JOBACCT_ORACLE_DB", "jobacct_oracle_acct_db")
-_HOST, _PORT, _USER, _PASS = (os.environ.get("JOBACCT_ORACLE_MYSQL") or "127.0.0.1:3306:root:").split(
-    ":", 3
-)
+_MYSQL = os.environ.get("JOBACCT_ORACLE_MYSQL") or "127.0.0.1:3306:root:"
+_HOST, _PORT, _USER, _PASS = _MYSQL.split(":", 3)
 CLUSTER = "oracle"
 #: what up.sh needs on PATH (Debian 12: slurmdbd slurm-client slurm-wlm-basic-plugins
 #: slurm-wlm-mysql-plugin munge, and mariadb-client for mysql)
@@ -40,7 +39,10 @@ def missing_tools() -> list[str]:
 def slurm_env() -> dict[str, str]:
     """The environment sacct runs in: the oracle's SLURM_CONF, UTC."""
     env = dict(os.environ)
-    env.update(line.split("=", 1) for line in (RUN / "env").read_text().splitlines() if line)
+    for line in (RUN / "env").read_text().splitlines():
+        name, _, value = line.partition("=")
+        if name:
+            env[name] = value
     env["TZ"] = "UTC"
     for name in ("SACCT_FORMAT", "SLURM_TIME_FORMAT", "SLURM_CLUSTERS", "SACCT_FEDERATION"):
         env.pop(name, None)
@@ -53,7 +55,11 @@ def is_up() -> bool:
     try:
         done = subprocess.run(
             ["sacctmgr", "-n", "-P", "list", "cluster", "format=cluster"],
-            env=slurm_env(), capture_output=True, text=True, timeout=15, check=False,
+            env=slurm_env(),
+            capture_output=True,
+            text=True,
+            timeout=15,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -77,8 +83,13 @@ def bring_down() -> None:
 
 def _connect() -> Any:
     return pymysql.connect(
-        host=_HOST, port=int(_PORT), user=_USER, password=_PASS, database=DB_NAME,
-        autocommit=False, charset="utf8mb4",
+        host=_HOST,
+        port=int(_PORT),
+        user=_USER,
+        password=_PASS,
+        database=DB_NAME,
+        autocommit=False,
+        charset="utf8mb4",
     )
 
 
@@ -93,7 +104,9 @@ def associations() -> dict[tuple[str, str], int]:
         conn.close()
 
 
-def _insert(cur: Any, table: str, columns: Iterable[str], rows: list[Mapping[str, Any]]) -> None:
+def _insert(
+    cur: Any, table: str, columns: Iterable[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
     cols = list(columns)
     names = ", ".join(f"`{c}`" for c in cols)
     marks = ", ".join(["%s"] * len(cols))
@@ -125,15 +138,34 @@ def dump(table: str, path: Path) -> None:
     order = "id" if table == "qos" else "job_db_inx"
     with path.open("w") as out:
         subprocess.run(
-            ["mysql", "-h", _HOST, "-P", _PORT, "-u", _USER, *([f"-p{_PASS}"] if _PASS else []),
-             "-B", "-e", f"SELECT * FROM {name} ORDER BY {order}", DB_NAME],
-            stdout=out, check=True, timeout=TIMEOUT,
+            [
+                "mysql",
+                "-h",
+                _HOST,
+                "-P",
+                _PORT,
+                "-u",
+                _USER,
+                *([f"-p{_PASS}"] if _PASS else []),
+                "-B",
+                "-e",
+                f"SELECT * FROM {name} ORDER BY {order}",
+                DB_NAME,
+            ],
+            stdout=out,
+            check=True,
+            timeout=TIMEOUT,
         )
 
 
 def sacct(args: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["sacct", *args], env=slurm_env(), capture_output=True, text=True, timeout=TIMEOUT,
+        ["sacct", *args],
+        env=slurm_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
         # sacct cuts a %N-wide cell by bytes, possibly inside a UTF-8 character
-        check=False, errors="surrogateescape",
+        check=False,
+        errors="surrogateescape",
     )

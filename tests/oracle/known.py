@@ -30,10 +30,11 @@ def _exit_minus_128(name: str, real: str, ours: str, args: Sequence[str]) -> boo
 def _x_cpu_zero(name: str, real: str, ours: str, args: Sequence[str]) -> bool:
     # -X: slurmdbd reads no steps (JOBCOND_FLAG_NO_STEP), so the step sums print 00:00:00
     # (slurm-semantics.md §4.5); jobacct prints the sums.
-    x = any(a in ("-X", "--allocations") or (a.startswith("-") and not a.startswith("--")
-                                                and "X" in a) for a in args)
+    x = any(
+        a in ("-X", "--allocations") or (a.startswith("-") and not a.startswith("--") and "X" in a)
+        for a in args
+    )
     return x and name in ("TotalCPU", "UserCPU", "SystemCPU") and real == "00:00:00"
-
 
 
 #: key -> (rule, reason). Shown in README.md, "Differences the oracle accepts".
@@ -101,6 +102,7 @@ OPEN_JSON: dict[str, str] = {
 
 def rules() -> dict[str, Rule]:
     return {key: rule for key, (rule, _) in {**DELIBERATE, **PENDING_FIX, **OPEN}.items()}
+
 
 #: JSON key paths one side has and the other not, on purpose (jobacct/formats/jsondoc.py):
 #: jobacct does not store CPU governors, so ``CPU.governor`` is an empty list.

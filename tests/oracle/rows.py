@@ -272,8 +272,14 @@ def _exit_jobs(b: _Builder) -> None:
         step0 = EXIT_VALUES[(i * 13 + 5) % n]
         state = 3 if raw == 0 else 5
         inx = b.job(
-            "exit", 1000 + i, USER_CYCLE[i % 4], start, 40,
-            exit_code=raw, derived_ec=derived, state=state,
+            "exit",
+            1000 + i,
+            USER_CYCLE[i % 4],
+            start,
+            40,
+            exit_code=raw,
+            derived_ec=derived,
+            state=state,
             state_reason_prev=0 if raw == 0 else 24,
         )
         b.step(inx, -5, start, 40, exit_code=signed32(raw), state=_step_state(raw))
@@ -305,24 +311,63 @@ def _state_jobs(b: _Builder) -> None:
     for i, (state, code, requid, reason) in enumerate(_STATES):
         start = T0 + 30000 + 300 * i
         inx = b.job(
-            "state", 2000 + i, USER_CYCLE[i % 4], start, 120 + i,
-            state=state, exit_code=code, kill_requid=requid, state_reason_prev=reason,
-            nodelist="oracle[1-2]", nodes_alloc=2, node_inx="0-1",
-            tres_alloc=f"1=4,2=4000,3={NO_VAL64},4=2,5=4", cpus_req=4,
+            "state",
+            2000 + i,
+            USER_CYCLE[i % 4],
+            start,
+            120 + i,
+            state=state,
+            exit_code=code,
+            kill_requid=requid,
+            state_reason_prev=reason,
+            nodelist="oracle[1-2]",
+            nodes_alloc=2,
+            node_inx="0-1",
+            tres_alloc=f"1=4,2=4000,3={NO_VAL64},4=2,5=4",
+            cpus_req=4,
         )
-        b.step(inx, -5, start, 120 + i, exit_code=15 if state in (4, 6) else 0,
-               state=4 if state in (4, 6) else 3, nodelist="oracle1", node_inx="0")
-        b.step(inx, -4, start, 120 + i, nodelist="oracle[1-2]", nodes_alloc=2, node_inx="0-1",
-               task_cnt=2)
+        b.step(
+            inx,
+            -5,
+            start,
+            120 + i,
+            exit_code=15 if state in (4, 6) else 0,
+            state=4 if state in (4, 6) else 3,
+            nodelist="oracle1",
+            node_inx="0",
+        )
+        b.step(
+            inx,
+            -4,
+            start,
+            120 + i,
+            nodelist="oracle[1-2]",
+            nodes_alloc=2,
+            node_inx="0-1",
+            task_cnt=2,
+        )
     # Cancelled while pending: never started, no nodes, no steps (golden jobs 20-22, 32-33).
     for i, (eligible, reason) in enumerate(((T0 + 31000, 9), (0, 16), (0, 39), (T0 + 31100, 0))):
         submit = T0 + 30900 + 10 * i
         b.job(
-            "pending_cancel", 2100 + i, USER_CYCLE[i % 4], 0, 0,
-            state=4, kill_requid=0, state_reason_prev=reason, nodelist="None assigned",
-            nodes_alloc=0, node_inx=None, timelimit=NO_VAL, time_submit=submit,
-            time_eligible=eligible, time_start=0, time_end=submit + 500,
-            tres_alloc="", mod_time=submit + 500,
+            "pending_cancel",
+            2100 + i,
+            USER_CYCLE[i % 4],
+            0,
+            0,
+            state=4,
+            kill_requid=0,
+            state_reason_prev=reason,
+            nodelist="None assigned",
+            nodes_alloc=0,
+            node_inx=None,
+            timelimit=NO_VAL,
+            time_submit=submit,
+            time_eligible=eligible,
+            time_start=0,
+            time_end=submit + 500,
+            tres_alloc="",
+            mod_time=submit + 500,
         )
 
 
@@ -341,14 +386,36 @@ def _step_kinds(b: _Builder) -> None:
     b.step(inx, -3, start + 400, 0, exit_code=0, state=0, time_end=0)
     # A job whose batch step has a big multi-node usage record and multiple tasks.
     start = T0 + 41000
-    inx = b.job("steps", 3001, "orc_bob", start, 3700, nodelist="oracle[3-5]", nodes_alloc=3,
-                node_inx="2-4", derived_ec=35072, exit_code=35072, state=5)
+    inx = b.job(
+        "steps",
+        3001,
+        "orc_bob",
+        start,
+        3700,
+        nodelist="oracle[3-5]",
+        nodes_alloc=3,
+        node_inx="2-4",
+        derived_ec=35072,
+        exit_code=35072,
+        state=5,
+    )
     b.step(inx, -5, start, 3700, exit_code=35072, state=5, nodelist="oracle3", node_inx="2")
-    b.step(inx, 0, start + 1, 3600, exit_code=9, state=4, nodelist="oracle[3-5]",
-           nodes_alloc=3, node_inx="2-4", task_cnt=6, task_dist=2,
-           tres_usage_in_max="1=3600000,2=9999999999,3=5,6=123456789,7=88888888888,8=17",
-           tres_usage_in_max_nodeid="1=2,2=1,3=0,6=2,7=1,8=0",
-           tres_usage_in_max_taskid="1=5,2=3,6=4,7=2,8=1")
+    b.step(
+        inx,
+        0,
+        start + 1,
+        3600,
+        exit_code=9,
+        state=4,
+        nodelist="oracle[3-5]",
+        nodes_alloc=3,
+        node_inx="2-4",
+        task_cnt=6,
+        task_dist=2,
+        tres_usage_in_max="1=3600000,2=9999999999,3=5,6=123456789,7=88888888888,8=17",
+        tres_usage_in_max_nodeid="1=2,2=1,3=0,6=2,7=1,8=0",
+        tres_usage_in_max_taskid="1=5,2=3,6=4,7=2,8=1",
+    )
 
 
 def _arrays_and_het(b: _Builder) -> None:
@@ -356,28 +423,63 @@ def _arrays_and_het(b: _Builder) -> None:
     start = T0 + 50000
     for task, (id_job, code) in enumerate(((4001, 0), (4002, 1024), (4003, 15), (4000, 0))):
         state = 3 if code == 0 else 5 if code & 0x7F == 0 else 4
-        inx = b.job("array", id_job, "orc_carol", start + 10 * task, 100, id_array_job=4000,
-                    id_array_task=task, exit_code=code, state=state,
-                    job_name="arr", kill_requid=0 if state == 4 else None,
-                    time_submit=start - 60)
+        inx = b.job(
+            "array",
+            id_job,
+            "orc_carol",
+            start + 10 * task,
+            100,
+            id_array_job=4000,
+            id_array_task=task,
+            exit_code=code,
+            state=state,
+            job_name="arr",
+            kill_requid=0 if state == 4 else None,
+            time_submit=start - 60,
+        )
         b.step(inx, -5, start + 10 * task, 100, exit_code=code, state=_step_state(code))
     # A throttled array (%2) with tasks 0-2 (raw ids 4101, 4102, 4100).
     for task, id_job in enumerate((4101, 4102, 4100)):
-        inx = b.job("array", id_job, "orc_alice", start + 500 + task, 50, id_array_job=4100,
-                    id_array_task=task, array_max_tasks=2, job_name="thr",
-                    time_submit=start + 400)
+        inx = b.job(
+            "array",
+            id_job,
+            "orc_alice",
+            start + 500 + task,
+            50,
+            id_array_job=4100,
+            id_array_task=task,
+            array_max_tasks=2,
+            job_name="thr",
+            time_submit=start + 400,
+        )
         b.step(inx, -5, start + 500 + task, 50)
     # Het job 4200: components 4200+0 and 4201+1, each with a het step component.
     start = T0 + 52000
     for offset in (0, 1):
-        inx = b.job("het", 4200 + offset, "orc_bob", start, 200, het_job_id=4200,
-                    het_job_offset=offset, job_name="het",
-                    time_submit=start - 60, exit_code=0 if offset == 0 else 512,
-                    state=3 if offset == 0 else 5)
+        inx = b.job(
+            "het",
+            4200 + offset,
+            "orc_bob",
+            start,
+            200,
+            het_job_id=4200,
+            het_job_offset=offset,
+            job_name="het",
+            time_submit=start - 60,
+            exit_code=0 if offset == 0 else 512,
+            state=3 if offset == 0 else 5,
+        )
         if offset == 0:
             b.step(inx, -5, start, 200)
-        b.step(inx, 0, start + 5, 100, step_het_comp=offset,
-               exit_code=0 if offset == 0 else 512, state=3 if offset == 0 else 5)
+        b.step(
+            inx,
+            0,
+            start + 5,
+            100,
+            step_het_comp=offset,
+            exit_code=0 if offset == 0 else 512,
+            state=3 if offset == 0 else 5,
+        )
 
 
 def _texts_and_duplicates(b: _Builder) -> None:
@@ -398,8 +500,16 @@ def _texts_and_duplicates(b: _Builder) -> None:
     start = T0 + 70000
     inx = b.job("requeue", 5100, "orc_carol", start, 100, state=1024, time_submit=start - 60)
     b.step(inx, -5, start, 100, exit_code=15, state=4)
-    inx = b.job("requeue", 5100, "orc_carol", start + 400, 100, state=3,
-                time_submit=start + 200, time_eligible=start + 300)
+    inx = b.job(
+        "requeue",
+        5100,
+        "orc_carol",
+        start + 400,
+        100,
+        state=3,
+        time_submit=start + 200,
+        time_eligible=start + 300,
+    )
     b.step(inx, -5, start + 400, 100)
 
 
@@ -409,14 +519,45 @@ def _live_jobs(b: _Builder) -> None:
     inx = b.job("live", 9000, "orc_alice", start, 0, state=1, time_end=0)
     b.step(inx, -5, start, 0, state=1, time_end=0)
     b.step(inx, 0, start + 5, 0, state=1, time_end=0)
-    inx = b.job("live", 9001, "orc_bob", start + 100, 0, state=2, time_end=0,
-                time_suspended=300)
+    inx = b.job("live", 9001, "orc_bob", start + 100, 0, state=2, time_end=0, time_suspended=300)
     b.step(inx, -5, start + 100, 0, state=2, time_end=0)
-    b.job("live", 9002, "orc_carol", 0, 0, state=0, time_start=0, time_end=0,
-          time_submit=start, time_eligible=start, nodelist="None assigned", nodes_alloc=0,
-          node_inx=None, state_reason_prev=1, tres_alloc="")
+    b.job(
+        "live",
+        9002,
+        "orc_carol",
+        0,
+        0,
+        state=0,
+        time_start=0,
+        time_end=0,
+        time_submit=start,
+        time_eligible=start,
+        nodelist="None assigned",
+        nodes_alloc=0,
+        node_inx=None,
+        state_reason_prev=1,
+        tres_alloc="",
+    )
     # An array with pending tasks 4-7 (the meta record; array_task_str is a hex bitmap).
-    b.job("live", 9100, "orc_carol", 0, 0, state=0, time_start=0, time_end=0,
-          time_submit=start, time_eligible=start, nodelist="None assigned", nodes_alloc=0,
-          node_inx=None, id_array_job=9100, id_array_task=NO_VAL, array_task_str="0xf0",
-          array_task_pending=4, array_max_tasks=2, tres_alloc="", job_name="arrpend")
+    b.job(
+        "live",
+        9100,
+        "orc_carol",
+        0,
+        0,
+        state=0,
+        time_start=0,
+        time_end=0,
+        time_submit=start,
+        time_eligible=start,
+        nodelist="None assigned",
+        nodes_alloc=0,
+        node_inx=None,
+        id_array_job=9100,
+        id_array_task=NO_VAL,
+        array_task_str="0xf0",
+        array_task_pending=4,
+        array_max_tasks=2,
+        tres_alloc="",
+        job_name="arrpend",
+    )
