@@ -85,9 +85,6 @@ OPEN: dict[str, tuple[Rule, str]] = {
 #: option set -> analysis, for open differences that cannot be told cell by cell (lines
 #: missing, or bytes that are not text). Expected failures while they differ.
 OPEN_SETS: dict[str, str] = {
-    "s-RQ": "-s RQ without -D: sacct filters states before it drops duplicate records, so a "
-    "requeued job's REQUEUED record shows; jobacct drops the older record first",
-    "s-several-X": "same as s-RQ (the REQUEUED record of job 5100)",
     "widths": "%N widths pad and cut by bytes in sacct (printf), by characters in jobacct: a "
     "non-ASCII comment is padded less (and may be cut inside a UTF-8 character) by sacct",
     "ALL": "same as widths: sacct cuts a non-ASCII cell inside a UTF-8 character",
