@@ -11,9 +11,9 @@ tests/test_sacct_options.py (``EXPLAIN QUERY PLAN`` never says ``SCAN job``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
