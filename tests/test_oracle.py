@@ -23,7 +23,15 @@ import pytest
 
 from tests.oracle import harness, known
 from tests.oracle.compare import Outcome, compare
-from tests.oracle.rows import LIVE_WINDOW, MAIN_WINDOW, USERS, generate
+from tests.oracle.rows import (
+    JOB_COLUMNS,
+    LIVE_WINDOW,
+    MAIN_WINDOW,
+    STEP_COLUMNS,
+    USERS,
+    generate,
+    mysql_tsv,
+)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 JOBACCT = str(Path(sys.executable).parent / "jobacct")
@@ -145,6 +153,10 @@ def store(oracle: None, tmp_path_factory: pytest.TempPathFactory) -> str:
     harness.dump("job", where / "job.tsv")
     harness.dump("step", where / "step.tsv")
     harness.dump("qos", where / "qos.tsv")
+    # tests/test_oracle_findings.py imports rows.mysql_tsv's text instead: the same bytes
+    steps = sorted(rows.steps, key=lambda r: (r["job_db_inx"], r["id_step"], r["step_het_comp"]))
+    assert (where / "job.tsv").read_text() == mysql_tsv(rows.jobs, JOB_COLUMNS)
+    assert (where / "step.tsv").read_text() == mysql_tsv(steps, STEP_COLUMNS)
     users = where / "users"
     users.write_text("".join(f"{uid} {name}\n" for name, (uid, _) in USERS.items()))
     db = str(where / "oracle.sqlite")

@@ -135,7 +135,7 @@ def dump(table: str, path: Path) -> None:
     ``job`` and ``step`` are the cluster's tables, ``qos`` is slurmdbd's ``qos_table``.
     """
     name = "qos_table" if table == "qos" else f"{CLUSTER}_{table}_table"
-    order = "id" if table == "qos" else "job_db_inx"
+    order = {"qos": "id", "step": "job_db_inx, id_step, step_het_comp"}.get(table, "job_db_inx")
     with path.open("w") as out:
         subprocess.run(
             [

@@ -561,3 +561,18 @@ def _live_jobs(b: _Builder) -> None:
         tres_alloc="",
         job_name="arrpend",
     )
+
+
+def _cell(value: Any) -> str:
+    # mysql -B: NULL for SQL NULL; tab, newline, backslash and NUL escaped
+    if value is None:
+        return "NULL"
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\0", "\\0")
+
+
+def mysql_tsv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    """The rows as ``mysql -B -e 'SELECT ...'`` prints them (header line, then one per row)."""
+    lines = ["\t".join(columns)]
+    lines += ["\t".join(_cell(row[c]) for c in columns) for row in rows]
+    return "\n".join(lines) + "\n"
