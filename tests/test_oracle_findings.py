@@ -131,3 +131,19 @@ def test_json_lists_duplicates_and_revoked_records(
     jobs = [(j["job_id"], j["state"]["current"]) for j in json.loads(out)["jobs"]]
     # real sacct: [(5100, 'REQUEUED'), (2013, 'REVOKED'), (5100, 'COMPLETED')]
     assert sorted(jobs) == [(2013, "REVOKED"), (5100, "COMPLETED"), (5100, "REQUEUED")]
+
+
+def test_reserved_of_a_job_that_ended_without_starting(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # start reaches print.c as NO_VAL: (NO_VAL - eligible) wraps in its int
+    out = _sacct(store, capsys, "-P", "-j", "2100,2102,2103", "-o",
+                 "JobID,Start,Reserved,ResvCPU,ResvCPURAW")  # fmt: skip
+    assert out == (
+        "JobID|Start|Reserved|ResvCPU|ResvCPURAW\n"
+        "2100|None|INVALID|8133-13:14:52|702738892\n"
+        "2102|None|00:00:00|00:00:00|0\n"
+        "2103|None|INVALID|8133-13:11:32|702738692\n"
+    )
+    doc = json.loads(_sacct(store, capsys, "--json", "-j", "2100"))
+    assert doc["jobs"][0]["time"]["start"] is None

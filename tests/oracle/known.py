@@ -59,28 +59,9 @@ PENDING_FIX: dict[str, tuple[Rule, str]] = {
 }
 
 
-def _resv_never_started(name: str, real: str, ours: str, args: Sequence[str]) -> bool:
-    # A job cancelled while pending with an eligible time: sacct computes Reserved from
-    # start (0) - eligible, so Reserved prints INVALID and ResvCPU a wrapped number
-    # (8133-13:14:52, RAW 702738892); jobacct prints end - eligible. The exact wrap of
-    # ResvCPU (4 s off (0 - eligible) * cpus mod 2^32) is not understood yet.
-    if name == "Reserved":
-        return real == "INVALID"
-    if name == "ResvCPU":
-        return real.split("-")[0].isdigit() and "-" in real and int(real.split("-")[0]) > 1000
-    if name == "ResvCPURAW":
-        return real.isdigit() and int(real) > 10**8
-    return False
-
-
 #: key -> (rule, analysis): differences found by the oracle and not fixed yet. They are
 #: expected failures (xfail) naming the key, never passes; each is in the README's list.
-OPEN: dict[str, tuple[Rule, str]] = {
-    "resv-never-started": (
-        _resv_never_started,
-        "Reserved/ResvCPU of a job cancelled while pending after becoming eligible",
-    ),
-}
+OPEN: dict[str, tuple[Rule, str]] = {}
 
 #: option set -> analysis, for open differences that cannot be told cell by cell (lines
 #: missing, or bytes that are not text). Expected failures while they differ.
@@ -91,10 +72,7 @@ OPEN_SETS: dict[str, str] = {
 }
 
 #: JSON values known to differ and not fixed yet (expected failure of the JSON test).
-OPEN_JSON: dict[str, str] = {
-    "time.start": "a job cancelled while pending after becoming eligible: sacct --json has "
-    "no start (null), jobacct 0",
-}
+OPEN_JSON: dict[str, str] = {}
 
 
 def rules() -> dict[str, Rule]:
