@@ -8,7 +8,11 @@ what the real sacct 22.05.8 printed for them (copied from tests/test_oracle.py r
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +151,23 @@ def test_reserved_of_a_job_that_ended_without_starting(
     )
     doc = json.loads(_sacct(store, capsys, "--json", "-j", "2100"))
     assert doc["jobs"][0]["time"]["start"] is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "line"),
+    [
+        # print_fields_str: strlen/memcpy/%*.*s count bytes; a cut may split a character
+        ("JobID,Comment%3", b"5004         r\xc3+ \n"),
+        ("JobID,Comment%7", b"5004         r\xc3\xa9sum+ \n"),
+        ("JobID,Comment%25", "5004            résumé ünïcode ✓ \n".encode()),
+    ],
+)
+def test_widths_count_bytes(store: str, fields: str, line: bytes) -> None:
+    # the real entry point, so the bytes written to stdout are what is compared
+    jobacct = str(Path(sys.executable).parent / "jobacct")
+    done = subprocess.run(
+        [jobacct, "--db", store, "sacct", "-M", "oracle", "-X", "-n", "-j", "5004", "-o",
+         fields, *WINDOW],
+        capture_output=True, check=True, env={**os.environ, "TZ": "UTC"},
+    )  # fmt: skip
+    assert done.stdout == line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sqlite3
@@ -444,6 +445,10 @@ def sacct(
             out=out,
         )
 
+    if out_mode is OutputMode.TABLE and isinstance(sys.stdout, io.TextIOWrapper):
+        # Cells are cut by bytes (jobacct.render): a cut inside a UTF-8 character leaves its
+        # leading bytes, written as they are, as sacct writes them.
+        sys.stdout.reconfigure(errors="surrogateescape")
     path = sqlite_url_path(app_ctx.url())
     if path is not None:
         # A SQLite file: stdlib sqlite3, no SQLAlchemy (jobacct.fastread); a big read is

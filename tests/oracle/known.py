@@ -65,11 +65,7 @@ OPEN: dict[str, tuple[Rule, str]] = {}
 
 #: option set -> analysis, for open differences that cannot be told cell by cell (lines
 #: missing, or bytes that are not text). Expected failures while they differ.
-OPEN_SETS: dict[str, str] = {
-    "widths": "%N widths pad and cut by bytes in sacct (printf), by characters in jobacct: a "
-    "non-ASCII comment is padded less (and may be cut inside a UTF-8 character) by sacct",
-    "ALL": "same as widths: sacct cuts a non-ASCII cell inside a UTF-8 character",
-}
+OPEN_SETS: dict[str, str] = {}
 
 #: JSON values known to differ and not fixed yet (expected failure of the JSON test).
 OPEN_JSON: dict[str, str] = {}
