@@ -110,6 +110,45 @@ OPTION_SETS: dict[str, list[str]] = {
         for state in STATES
     },
     "s-several-X": ["-a", "-X", "-s", "CA,F,OOM,RQ", *MAIN],
+    "s-part-window": [
+        "-a",
+        "-P",
+        "-s",
+        "CA,TO,NF",
+        "-S",
+        "2026-12-01T08:30:00",
+        "-E",
+        "2026-12-01T09:00:00",
+    ],
+    "s-R-live": ["-a", "-P", "-s", "R", "-o", LIVE_FIELDS, *LIVE],
+    "N": ["-a", "-N", "oracle2", *MAIN],
+    "N-X": ["-a", "-X", "-P", "-N", "oracle[3-4]", *MAIN],
+    "r": ["-a", "-X", "-P", "-r", "batch", *MAIN],
+    "name": ["-a", "--name=arr,het", *MAIN],
+    "i-I": ["-a", "-X", "-i", "2", "-I", "4", *MAIN],
+    "k-K": ["-a", "-X", "-P", "-k", "60", "-K", "120", *MAIN],
+    "q": ["-a", "-X", "-q", "normal", *MAIN],
+    "W": ["-a", "-W", "wck", *MAIN],
+    "C": ["-a", "-C", "a&b", *MAIN],
+    "F": ["-a", "-X", "-P", "-F", "SchedMain", *MAIN],
+    "g": ["-a", "-X", "-P", "-g", "0", *MAIN],
+    "g-name": ["-a", "-X", "-g", "root", *MAIN],
+    "R": ["-a", "-R", "BeginTime", *MAIN],
+    "T": [
+        "-a",
+        "-T",
+        "-P",
+        "-o",
+        "JobID,Start,End,Elapsed,Suspended,CPUTime,TotalCPU",
+        "-S",
+        "2026-12-01T08:35:00",
+        "-E",
+        "2026-12-01T09:20:00",
+    ],
+    "j-tasks-steps": ["-P", "-o", "JobID,JobIDRaw,State", "-j", "4000_3,4100_2,1000.batch", *MAIN],
+    "b-X": ["-a", "-b", "-X", *MAIN],
+    "l-X": ["-a", "-l", "-X", *MAIN],
+    "D-X": ["-a", "-D", "-X", "-P", *MAIN],
 }
 
 #: summary over the whole run, printed by tests/conftest.py's pytest_terminal_summary
@@ -235,7 +274,7 @@ def test_sacct_matches_real_sacct(name: str, store: str) -> None:
     extra = [a for a in args if a in known.DELIBERATE_OPTIONS]
     if extra:
         # an option jobacct has and Slurm 22.05.8 does not: sacct must refuse it
-        assert real.returncode != 0 and "unrecognized option" in real.stderr, real.stderr
+        assert real.returncode != 0 and "option" in real.stderr, real.stderr
         assert ours.returncode == 0, ours.stderr
         SUMMARY["sets"] += 1
         SUMMARY["pairs"] += 1

@@ -17,7 +17,7 @@ from typing import Any
 
 import pymysql
 
-from tests.oracle.rows import JOB_COLUMNS, STEP_COLUMNS, Rows
+from tests.oracle.rows import CLUSTER_NODES, JOB_COLUMNS, STEP_COLUMNS, T0, Rows
 
 HERE = Path(__file__).parent
 RUN = Path(os.environ.get("JOBACCT_ORACLE_RUN", "/tmp/jobacct-oracle"))
@@ -122,6 +122,12 @@ def load(rows: Rows) -> None:
         with conn.cursor() as cur:
             cur.execute(f"DELETE FROM {CLUSTER}_step_table")
             cur.execute(f"DELETE FROM {CLUSTER}_job_table")
+            cur.execute(f"DELETE FROM {CLUSTER}_event_table")
+            cur.execute(
+                f"INSERT INTO {CLUSTER}_event_table (time_start, time_end, node_name,"
+                " cluster_nodes, reason, state, tres) VALUES (%s, 0, '', %s, '', 0, %s)",
+                (T0 - 86400, CLUSTER_NODES, "1=18,2=9000,5=18"),
+            )
             _insert(cur, f"{CLUSTER}_job_table", JOB_COLUMNS, rows.jobs)
             _insert(cur, f"{CLUSTER}_step_table", STEP_COLUMNS, rows.steps)
         conn.commit()

@@ -44,6 +44,8 @@ DELIBERATE: dict[str, tuple[Rule, str]] = {}
 #: set using one checks that refusal instead of comparing lines. Also in README.md.
 DELIBERATE_OPTIONS: dict[str, str] = {
     "--array": "added to sacct after 22.05 (23.02); jobacct expands pending array tasks",
+    "-R": "not an option of sacct 22.05.8 (invalid option -- 'R'); jobacct filters on the "
+    "stored reason",
 }
 
 #: key -> (rule, what main is fixing). Expected failures until main's fix is merged.

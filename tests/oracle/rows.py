@@ -55,6 +55,9 @@ USERS: dict[str, tuple[int, str]] = {
     "root": (0, "root"),
 }
 USER_CYCLE = ("orc_alice", "orc_bob", "orc_carol", "root")
+#: the cluster's nodes, as a slurmctld registers them in ``<cluster>_event_table``: sacct -N
+#: maps node names to the node_inx bitmaps of the jobs through it (node_name '' rows).
+CLUSTER_NODES = "oracle[1-9]"
 
 # ------------------------------------------------------------------ exit status classes
 
