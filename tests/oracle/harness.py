@@ -164,10 +164,10 @@ def dump(table: str, path: Path) -> None:
         )
 
 
-def sacct(args: list[str]) -> subprocess.CompletedProcess[str]:
+def sacct(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["sacct", *args],
-        env=slurm_env(),
+        env={**slurm_env(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=TIMEOUT,

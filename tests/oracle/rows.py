@@ -262,6 +262,7 @@ def generate(assoc: Mapping[tuple[str, str], int]) -> Rows:
     _step_kinds(b)
     _arrays_and_het(b)
     _texts_and_duplicates(b)
+    _misc(b)
     _live_jobs(b)
     return b.rows
 
@@ -514,6 +515,46 @@ def _texts_and_duplicates(b: _Builder) -> None:
         time_eligible=start + 300,
     )
     b.step(inx, -5, start + 400, 100)
+
+
+def _misc(b: _Builder) -> None:
+    """Limits, suspension, memory per CPU, scheduling flags, priorities, derived NO_VAL."""
+    start = T0 + 80000
+    variants: tuple[dict[str, Any], ...] = (
+        {"timelimit": INFINITE},
+        {"timelimit": NO_VAL},
+        {"timelimit": 525600, "time_suspended": 3725},
+        # --mem-per-cpu=1500 on 4 CPUs: 22.05 stores the flagged mem_req and the total in
+        # tres_req, which is what sacct prints (a tres_req without memory is not written)
+        {"mem_req": 0x8000000000000000 | 1500, "tres_req": "1=4,2=6000,4=1,5=4", "cpus_req": 4},
+        {"flags": 0},
+        {"flags": 1},
+        {"flags": 2 | 16},
+        {"flags": 8 | 16},
+        {"priority": 0, "derived_ec": NO_VAL},
+        {"priority": 1, "derived_ec": INFINITE, "exit_code": 0x7F},
+        {
+            "nodelist": "oracle[1,3,5-6]",
+            "nodes_alloc": 4,
+            "node_inx": "0,2,4-5",
+            "tres_alloc": f"1=8,2=8000,3={NO_VAL64},4=4,5=8",
+        },
+        {"state_reason_prev": 199, "state": 5, "exit_code": 256},
+    )
+    for i, over in enumerate(variants):
+        inx = b.job("misc", 6000 + i, USER_CYCLE[i % 4], start + 200 * i, 3700 + i, **over)
+        b.step(inx, -5, start + 200 * i, 3700 + i, time_suspended=over.get("time_suspended", 0))
+        b.step(
+            inx,
+            0,
+            start + 200 * i + 1,
+            3600,
+            nodelist=over.get("nodelist", "oracle1"),
+            node_inx=over.get("node_inx", "0"),
+            nodes_alloc=over.get("nodes_alloc", 1),
+            task_cnt=2 * (over.get("nodes_alloc", 1)),
+            task_dist=2 + i % 3,
+        )
 
 
 def _live_jobs(b: _Builder) -> None:
