@@ -137,8 +137,14 @@ def scancel(
         )
         if value
     }
+    try:
+        ids = split_ids(job_ids or [])
+    except ScancelExit as exc:
+        for line in exc.lines:
+            sys.stderr.write(line + "\n")
+        raise typer.Exit(exc.status) from None
     opts = Options(
-        ids=split_ids(job_ids or []),
+        ids=ids,
         batch=batch,
         full=full,
         hurry=hurry,

@@ -208,6 +208,12 @@ def fold(events: Iterable[LifecycleEvent]) -> Folded:
         job["nodelist"] = start.get("nodelist") or None  # "": none allocated (pending cancel)
         job["nnodes"] = start.get("nnodes")
         job["ncpus"] = start.get("ncpus")
+        if submits and job["time_eligible"] is None and job["nodelist"]:
+            # A job that ran was eligible. Without the controller's word on when, take its
+            # submission: slurmdbd writes the begin time as time_eligible at job start
+            # (as_mysql_job_start), and that is the submit time unless --begin/--hold said
+            # otherwise. Left NULL, the job would be hidden from every windowed sacct (§4.7).
+            job["time_eligible"] = submits[0].submit
     end: JobEnd | None = None
     if ends:
         reports = _Reports(ends)
