@@ -335,6 +335,17 @@ def test_sacct_matches_real_sacct(name: str, store: str) -> None:
         pytest.xfail("open difference: " + "; ".join(known.OPEN[p][1] for p in still_open))
 
 
+def test_user_names_come_from_the_associations(store: str) -> None:
+    """sacct names a job's user from its association, not from this host's passwd."""
+    args = ["-M", "oracle", "-X", "-P", "-n", "-o", "JobID,User,UID,Account", "-j", "1000,1001",
+            *MAIN]  # fmt: skip
+    real = harness.sacct(args).stdout
+    assert real == "1000|orc_alice|50001|physics\n1001|orc_bob|50002|physics\n"
+    # up.sh made these users with sacctmgr only; whatever this host's passwd says about
+    # uids 50001/50002, the names are the associations'
+    assert _jobacct(store, args).stdout == real
+
+
 #: job-level keys whose values the two JSON documents must agree on (jsondoc.py lists the
 #: values jobacct deliberately prints differently: exit codes, CPU times, frequencies...)
 JSON_VALUES = (
