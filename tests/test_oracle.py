@@ -149,8 +149,8 @@ OPTION_SETS: dict[str, list[str]] = {
     "b-X": ["-a", "-b", "-X", *MAIN],
     "l-X": ["-a", "-l", "-X", *MAIN],
     "D-X": ["-a", "-D", "-X", "-P", *MAIN],
-    "misc-ALL": ["-P", "-o", "ALL", "-j", ",".join(str(6000 + i) for i in range(12)), *MAIN],
-    "misc-l": ["-l", "-j", ",".join(str(6000 + i) for i in range(12)), *MAIN],
+    "misc-ALL": ["-P", "-o", "ALL", "-j", ",".join(str(6000 + i) for i in range(13)), *MAIN],
+    "misc-l": ["-l", "-j", ",".join(str(6000 + i) for i in range(13)), *MAIN],
 }
 
 #: option set -> environment variables given to both commands
@@ -207,6 +207,7 @@ def store(oracle: None, tmp_path_factory: pytest.TempPathFactory) -> str:
     harness.dump("job", where / "job.tsv")
     harness.dump("step", where / "step.tsv")
     harness.dump("qos", where / "qos.tsv")
+    harness.dump("tres", where / "tres.tsv")
     # tests/test_oracle_findings.py imports rows.mysql_tsv's text instead: the same bytes
     steps = sorted(rows.steps, key=lambda r: (r["job_db_inx"], r["id_step"], r["step_het_comp"]))
     assert (where / "job.tsv").read_text() == mysql_tsv(rows.jobs, JOB_COLUMNS)
@@ -232,6 +233,8 @@ def store(oracle: None, tmp_path_factory: pytest.TempPathFactory) -> str:
             str(users),
             "--qos-table",
             str(where / "qos.tsv"),
+            "--tres-table",
+            str(where / "tres.tsv"),
         ]
     )
     SUMMARY["dir"] = str(where)

@@ -20,6 +20,7 @@ from jobacct import caller
 from jobacct.cli import main
 from jobacct.cli import sacct as sacct_cmd
 from tests.oracle.rows import (
+    EXTRA_TRES,
     JOB_COLUMNS,
     MAIN_WINDOW,
     STEP_COLUMNS,
@@ -46,13 +47,22 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     (where / "job.tsv").write_text(mysql_tsv(rows.jobs, JOB_COLUMNS))
     (where / "step.tsv").write_text(mysql_tsv(rows.steps, STEP_COLUMNS))
     (where / "qos.tsv").write_text("id\tname\tdescription\n1\tnormal\tNormal QOS default\n")
+    # tres_table as slurmdbd and a GPU cluster's slurmctld fill it (1000 is a deleted marker)
+    tres = [(n, t, "") for n, t in enumerate(("cpu", "mem", "energy", "node", "billing"), 1)]
+    tres += [(6, "fs", "disk"), (7, "vmem", ""), (8, "pages", ""), (1000, "dynamic_offset", "")]
+    tres += [(i, t, n) for i, t, n in EXTRA_TRES]
+    (where / "tres.tsv").write_text(
+        "creation_time\tdeleted\tid\ttype\tname\n"
+        + "".join(f"1\t{int(i == 1000)}\t{i}\t{t}\t{n}\n" for i, t, n in tres)
+    )
     (where / "users").write_text("".join(f"{uid} {name}\n" for name, (uid, _) in USERS.items()))
     db = str(where / "store.sqlite")
     assert main(["--db", db, "db", "init"]) == 0
     status = main(
         ["--db", db, "import", "slurmdbd", "--job-table", str(where / "job.tsv"),
          "--step-table", str(where / "step.tsv"), "--cluster", "oracle",
-         "--user-map", str(where / "users"), "--qos-table", str(where / "qos.tsv")]
+         "--user-map", str(where / "users"), "--qos-table", str(where / "qos.tsv"),
+         "--tres-table", str(where / "tres.tsv")]
     )  # fmt: skip
     assert status == 0
     return db
@@ -171,3 +181,12 @@ def test_widths_count_bytes(store: str, fields: str, line: bytes) -> None:
         capture_output=True, check=True, env={**os.environ, "TZ": "UTC"},
     )  # fmt: skip
     assert done.stdout == line
+
+
+def test_tres_names_from_the_tres_table(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    out = _sacct(store, capsys, "-P", "-X", "-j", "6012", "-o", "JobID,AllocTRES,ReqTRES")
+    assert out == (
+        "JobID|AllocTRES|ReqTRES\n"
+        "6012|billing=4,cpu=4,gres/gpu=2,mem=4000M,node=1|"
+        "billing=4,cpu=4,gres/gpu=2,license/matlab=1,mem=4000M,node=1\n"
+    )

@@ -17,7 +17,7 @@ from typing import Any
 
 import pymysql
 
-from tests.oracle.rows import CLUSTER_NODES, JOB_COLUMNS, STEP_COLUMNS, T0, Rows
+from tests.oracle.rows import CLUSTER_NODES, EXTRA_TRES, JOB_COLUMNS, STEP_COLUMNS, T0, Rows
 
 HERE = Path(__file__).parent
 RUN = Path(os.environ.get("JOBACCT_ORACLE_RUN", "/tmp/jobacct-oracle"))
@@ -122,6 +122,12 @@ def load(rows: Rows) -> None:
         with conn.cursor() as cur:
             cur.execute(f"DELETE FROM {CLUSTER}_step_table")
             cur.execute(f"DELETE FROM {CLUSTER}_job_table")
+            for ident, kind, name in EXTRA_TRES:
+                cur.execute(
+                    "INSERT IGNORE INTO tres_table (creation_time, deleted, id, type, name)"
+                    " VALUES (%s, 0, %s, %s, %s)",
+                    (T0 - 86400, ident, kind, name),
+                )
             cur.execute(f"DELETE FROM {CLUSTER}_event_table")
             cur.execute(
                 f"INSERT INTO {CLUSTER}_event_table (time_start, time_end, node_name,"
@@ -140,8 +146,10 @@ def dump(table: str, path: Path) -> None:
 
     ``job`` and ``step`` are the cluster's tables, ``qos`` is slurmdbd's ``qos_table``.
     """
-    name = "qos_table" if table == "qos" else f"{CLUSTER}_{table}_table"
-    order = {"qos": "id", "step": "job_db_inx, id_step, step_het_comp"}.get(table, "job_db_inx")
+    name = f"{table}_table" if table in ("qos", "tres") else f"{CLUSTER}_{table}_table"
+    order = {"qos": "id", "tres": "id", "step": "job_db_inx, id_step, step_het_comp"}.get(
+        table, "job_db_inx"
+    )
     with path.open("w") as out:
         subprocess.run(
             [

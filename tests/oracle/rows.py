@@ -58,6 +58,9 @@ USER_CYCLE = ("orc_alice", "orc_bob", "orc_carol", "root")
 #: the cluster's nodes, as a slurmctld registers them in ``<cluster>_event_table``: sacct -N
 #: maps node names to the node_inx bitmaps of the jobs through it (node_name '' rows).
 CLUSTER_NODES = "oracle[1-9]"
+#: TRES a slurmctld with GPUs registers in ``tres_table`` beside the built-in ones (1-8):
+#: (id, type, name)
+EXTRA_TRES: tuple[tuple[int, str, str], ...] = ((1001, "gres", "gpu"), (1002, "license", "matlab"))
 
 # ------------------------------------------------------------------ exit status classes
 
@@ -540,6 +543,11 @@ def _misc(b: _Builder) -> None:
             "tres_alloc": f"1=8,2=8000,3={NO_VAL64},4=4,5=8",
         },
         {"state_reason_prev": 199, "state": 5, "exit_code": 256},
+        {
+            "tres_alloc": f"1=4,2=4000,3={NO_VAL64},4=1,5=4,1001=2",
+            "gres_used": "gpu:2",
+            "tres_req": "1=4,2=4000,4=1,5=4,1001=2,1002=1",
+        },
     )
     for i, over in enumerate(variants):
         inx = b.job("misc", 6000 + i, USER_CYCLE[i % 4], start + 200 * i, 3700 + i, **over)
