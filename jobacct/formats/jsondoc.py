@@ -39,6 +39,9 @@ deliberately differs from 22.05:
   memory and disk in bytes, ``task``/``node`` from the *Task/*Node cells (null where those
   name no task). Records stored without them get empty lists, except ``requested.max``
   holding the step's MaxRSS when known.
+* ``array.task`` of an array record with pending tasks is sacct's task list text
+  (``4-7%2``); 22.05.8 prints slurmdbd's stored bitmap (``0xF0``), which the store does not
+  keep.
 * ``statistics.CPU.actual_frequency`` is AveCPUFreq in kHz, ``statistics.energy.consumed``
   ConsumedEnergy (22.05 printed 0 for both).
 * ``required.memory`` is the stored ReqMem in MiB (22.05 printed 0); ``reservation.name``

@@ -562,6 +562,11 @@ def _misc(b: _Builder) -> None:
             nodes_alloc=over.get("nodes_alloc", 1),
             task_cnt=2 * (over.get("nodes_alloc", 1)),
             task_dist=2 + i % 3,
+            **(
+                {"tres_alloc": "1=4,2=4000,4=1,1001=2"}
+                if "1001=2" in over.get("tres_alloc", "")
+                else {}
+            ),
         )
 
 
@@ -607,7 +612,7 @@ def _live_jobs(b: _Builder) -> None:
         node_inx=None,
         id_array_job=9100,
         id_array_task=NO_VAL,
-        array_task_str="0xf0",
+        array_task_str="0xF0",
         array_task_pending=4,
         array_max_tasks=2,
         tres_alloc="",
