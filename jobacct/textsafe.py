@@ -45,3 +45,21 @@ def describe(ch: str) -> str:
     """``U+202E`` and what it is, for an error message."""
     kind = "bidirectional formatting character" if ord(ch) in BIDI_CONTROLS else "control character"
     return f"{kind} U+{ord(ch):04X}"
+
+
+def encodable(text: str) -> str:
+    """``text`` with lone surrogates written as ``\\udcff``.
+
+    Bytes of a command line that are not UTF-8 reach Python as lone surrogates
+    (surrogateescape); echoed in an error message they would make the write itself fail.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def is_utf8(text: str) -> bool:
+    """False if ``text`` holds lone surrogates (bytes that were not UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

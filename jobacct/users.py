@@ -33,7 +33,10 @@ def resolve_uid(text: str) -> tuple[int, str | None]:
     Raises:
         UnknownUserError: for a name passwd does not know.
     """
-    uid_or_none = numeric_id(text)
+    try:
+        uid_or_none = numeric_id(text)
+    except ValueError as exc:
+        raise UnknownUserError(str(exc)) from None
     if uid_or_none is not None:
         uid = uid_or_none
         try:

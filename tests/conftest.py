@@ -205,10 +205,13 @@ def build_golden_store(path: Path) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The oracle's count of compared and differing lines (tests/test_oracle.py), when it ran.
-
-    Also written to ``oracle-summary.txt`` in the oracle test's temporary directory.
-    """
+    """Figures some suites report at the end of the run: the fuzz examples run, and the
+    oracle's count of compared and differing lines (tests/test_oracle.py), also written to
+    ``oracle-summary.txt`` in the oracle test's temporary directory."""
+    fuzz = sys.modules.get("tests.test_fuzz")
+    fuzz_line = fuzz.pytest_terminal_summary_line() if fuzz is not None else ""
+    if fuzz_line:
+        terminalreporter.write_line(fuzz_line)
     oracle = sys.modules.get("tests.test_oracle")
     line = oracle.summary_line() if oracle is not None else None
     if line is None:

@@ -297,7 +297,7 @@ def test_annotation_that_is_not_utf8_is_one_line(
     status = main(["--db", store_url, "sjobexitmod", "-r", "bad\udcff", "501"])
     _out, err = capsys.readouterr()
     assert status == 2
-    assert err == "jobacct: error: Comment is not valid UTF-8 text\n"
+    assert err == "jobacct: error: argument 'bad\\udcff' is not valid UTF-8\n"
 
 
 # ---------------------------------------------------------------- scancel bounds

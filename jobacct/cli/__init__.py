@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 
 from jobacct.cli.context import AppContext
 from jobacct.errors import ExitStatus, JobAcctError
+from jobacct.textsafe import encodable, is_utf8
 
 #: Commands given by a function: name -> (module, function, ``app.command`` settings).
 COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -206,11 +207,18 @@ def _root(
 
 def error_line(message: str) -> None:
     """Print one error line on stderr, prefixed like every jobacct error."""
-    sys.stderr.write(f"jobacct: error: {message}\n")
+    sys.stderr.write(encodable(f"jobacct: error: {message}\n"))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status (errors.ExitStatus)."""
+    args = sys.argv[1:] if argv is None else argv
+    bad = next((a for a in args if not is_utf8(a)), None)
+    if bad is not None:
+        # Bytes that are not UTF-8 (surrogateescape) would fail deep inside, where a value
+        # is encoded for the database or the terminal: one rule here for every command.
+        error_line(f"argument '{bad}' is not valid UTF-8")
+        return int(ExitStatus.USAGE)
     try:
         # A command that ends with typer.Exit(N) (scancel's statuses) gets N back from click.
         result = app(args=argv, standalone_mode=False, prog_name="jobacct")
