@@ -26,6 +26,8 @@ is written: a dump with a bad row writes nothing. The caller owns the transactio
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -452,16 +454,22 @@ def job_flags_text(flags: int) -> str | None:
     return ",".join(parts)
 
 
-def _tres_items(simple: str | None) -> list[tuple[int, int]]:
+_TRES_STRING = re.compile(r"[0-9]+=[0-9]+(?:,[0-9]+=[0-9]+)*")
+
+
+@functools.lru_cache(maxsize=65536)
+def _tres_items(simple: str | None) -> tuple[tuple[int, int], ...]:
+    # Cached: a step's usage strings repeat across its columns (ave/max/min/tot of one task)
+    # and node/task id strings repeat across steps (the import profile's hottest spot).
     if not simple:
-        return []
-    items: list[tuple[int, int]] = []
-    for part in simple.split(","):
-        ident, sep, count = part.partition("=")
-        if not sep or not ident.isdigit() or not count.isdigit():
-            raise ValueError(f"bad TRES string '{simple}'")
-        items.append((int(ident), int(count)))
-    return items
+        return ()
+    if not (simple.isascii() and _TRES_STRING.fullmatch(simple)):
+        raise ValueError(f"bad TRES string '{simple}'")
+    numbers = list(map(int, _TRES_SPLIT.split(simple)))
+    return tuple(zip(numbers[::2], numbers[1::2], strict=True))
+
+
+_TRES_SPLIT = re.compile("[,=]")
 
 
 def tres_count(simple: str | None, tres_id: int) -> int | None:
@@ -470,18 +478,19 @@ def tres_count(simple: str | None, tres_id: int) -> int | None:
     Raises:
         ValueError: the string is not ``id=count[,id=count...]``.
     """
-    for ident, count in _tres_items(simple):
-        if ident == tres_id:
-            return None if count in (NO_VAL64, INFINITE64) else count
-    return None
+    count = _tres_map(simple).get(tres_id)
+    return None if count in (NO_VAL64, INFINITE64) else count
 
 
 def _tres_raw(simple: str | None, tres_id: int) -> int | None:
     """The count of one TRES as stored (NO_VAL64/INFINITE64 included); None if absent."""
-    for ident, count in _tres_items(simple):
-        if ident == tres_id:
-            return count
-    return None
+    return _tres_map(simple).get(tres_id)
+
+
+@functools.lru_cache(maxsize=65536)
+def _tres_map(simple: str | None) -> dict[int, int]:
+    # The first count of an id wins, as a scan of the string finds it.
+    return {ident: count for ident, count in reversed(_tres_items(simple))}
 
 
 def format_tres_usage(
@@ -1049,22 +1058,26 @@ def step_usage(
             host list.
     """
     values: dict[str, Any] = {}
-    try:
-        nodes = list(hostlist.expand_hostlist(nodelist)) if nodelist else []
-    except hostlist.BadHostlist:
-        raise ValueError(f"nodelist '{nodelist}' is not a host list") from None
+    nodes = _expand_nodes(nodelist) if nodelist else ()
+    table = names if names is not None else TRES_NAMES
+    cache = _usage_cache(table)
     unknown: set[int] = set()
     for name, column in _USAGE_TEXT:
         if name not in usage:
             continue
-        text, missing = format_tres_usage(
-            usage[name],
-            names,
-            nodes=nodes if name.endswith("_nodeid") else None,
-            tasks=name.endswith("_taskid"),
-        )
-        values[column] = text
-        unknown.update(missing)
+        simple = usage[name]
+        kind = _USAGE_KIND[name]
+        key = (simple, kind, nodelist if kind == "node" else None)
+        found = cache.get(key)
+        if found is None:
+            if len(cache) > _USAGE_CACHE_SIZE:
+                cache.clear()
+            text, missing = format_tres_usage(
+                simple, table, nodes=list(nodes) if kind == "node" else None, tasks=kind == "task"
+            )
+            found = cache[key] = (text, tuple(missing))
+        values[column] = found[0]
+        unknown.update(found[1])
     for name, tres_id, what, column in _USAGE_STATS:
         if name not in usage:
             continue
@@ -1080,6 +1093,33 @@ def step_usage(
         else:
             values[column] = count
     return values, sorted(unknown)
+
+
+#: How each usage column's values print: counts, node indexes or task ids.
+_USAGE_KIND = {
+    name: "node" if name.endswith("_nodeid") else "task" if name.endswith("_taskid") else "count"
+    for name, _ in _USAGE_TEXT
+}
+_USAGE_CACHE_SIZE = 100_000
+#: Formatted usage strings per TRES name table (held here, so its id stays its own).
+_USAGE_CACHES: dict[int, tuple[Mapping[int, str], dict[Any, Any]]] = {}
+
+
+def _usage_cache(table: Mapping[int, str]) -> dict[Any, Any]:
+    entry = _USAGE_CACHES.get(id(table))
+    if entry is None or entry[0] is not table:
+        if len(_USAGE_CACHES) > 16:
+            _USAGE_CACHES.clear()
+        entry = _USAGE_CACHES[id(table)] = (table, {})
+    return entry[1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _expand_nodes(nodelist: str) -> tuple[str, ...]:
+    try:
+        return tuple(hostlist.expand_hostlist(nodelist))
+    except hostlist.BadHostlist:
+        raise ValueError(f"nodelist '{nodelist}' is not a host list") from None
 
 
 def _read_usage(cells: _Cells, v: dict[str, Any], ctx: _Context, where: str) -> None:
