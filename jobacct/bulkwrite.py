@@ -180,7 +180,6 @@ class BulkWriter:
             ],
         )
         job_rows: list[dict[str, Any]] = []  # full rows to upsert by key
-        plans: list[tuple[JobEntry, dict[str, Any], list[dict[str, Any]]]] = []
         new_steps_of: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
         changed_steps: list[dict[str, Any]] = []
         errors: list[str] = []
@@ -261,7 +260,11 @@ class BulkWriter:
                         computed.code,
                         computed.signal,
                     )
-            if job_changed or derived_before != tuple(row[c] for c in _DERIVED):
+            if entry.values is not None and (
+                job_changed or derived_before != tuple(row[c] for c in _DERIVED)
+            ):
+                # A job met only through its steps is not counted (the row-by-row importers
+                # count the steps, and the job row where the input has it).
                 result.jobs_changed += 1
             if before is None or any(row[c] != before[c] for c in JOB_COLUMNS):
                 if key in written_keys:
@@ -272,7 +275,6 @@ class BulkWriter:
                     continue
                 written_keys.add(key)
                 job_rows.append(row)
-            plans.append((entry, row, []))
         if errors:
             raise ImportFormatError(_listed(errors))
         # ------------------------------------------------------------------ the writes

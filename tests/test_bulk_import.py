@@ -28,7 +28,9 @@ from jobacct import migrate
 from jobacct.cli import importcmd, main
 from jobacct.config import make_engine
 from jobacct.errors import ImportFormatError
+from jobacct.importer import import_sacct
 from jobacct.model import Job, Step
+from jobacct.sacct_stream import import_sacct_stream
 from jobacct.slurmdbd_import import import_slurmdbd, read_mysql_tsv
 from jobacct.slurmdbd_stream import TsvReader, import_slurmdbd_stream
 from tests.conftest import GOLDEN
@@ -355,3 +357,73 @@ def test_cli_bad_row_is_one_error_line(
     assert err.startswith("jobacct: error: ")
     assert f"{steps}:4: id_step 'x' is not an integer" in err
     assert "Traceback" not in err
+
+
+# ---------------------------------------------------------------- import sacct
+
+
+def _sacct_row_by_row(url: str, lines: list[str]) -> Any:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            return import_sacct(session, lines, "golden")
+    finally:
+        engine.dispose()
+
+
+def _sacct_bulk(url: str, lines: list[str], chunk_rows: int) -> Any:
+    engine = make_engine(url)
+    try:
+        return import_sacct_stream(engine, iter(lines), "golden", chunk_rows=chunk_rows)
+    finally:
+        engine.dispose()
+
+
+def _counts(result: Any) -> tuple[int, int, int, int]:
+    return (result.jobs_seen, result.steps_seen, result.jobs_changed, result.steps_changed)
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 100_000])
+def test_sacct_bulk_stores_what_row_by_row_stores(
+    chunk_rows: int, store_url: str, tmp_path: Path, golden_all_lines: list[str]
+) -> None:
+    # First the slurmdbd tables (both stores), then sacct -P output on top: new records,
+    # records that change, and steps whose job is already stored.
+    reference = _fresh_sqlite(tmp_path / "reference.sqlite")
+    for url in (reference, store_url):
+        engine = make_engine(url)
+        with Session(engine) as session, session.begin():
+            import_slurmdbd(
+                session,
+                read_mysql_tsv(JOB_TABLE),
+                read_mysql_tsv(STEP_TABLE),
+                "golden",
+                USERS,
+                USERS,
+            )
+        engine.dispose()
+    _annotate(reference)
+    _annotate(store_url)
+    steps_first = [
+        golden_all_lines[0],
+        *sorted(golden_all_lines[1:], key=lambda line: "." not in line.split("|", 1)[0]),
+    ]
+    for lines in (golden_all_lines, steps_first, golden_all_lines):
+        expected = _sacct_row_by_row(reference, lines)
+        got = _sacct_bulk(store_url, lines, chunk_rows)
+        assert _counts(got) == _counts(expected)
+        assert first_difference(store_rows(store_url), store_rows(reference)) is None
+
+
+def test_sacct_stream_bad_row_and_skip_bad(sqlite_url: str, golden_all_lines: list[str]) -> None:
+    lines = list(golden_all_lines)
+    lines[40] += "|extra"
+    engine = make_engine(sqlite_url)
+    with pytest.raises(ImportFormatError, match=r"<stdin>:41: \d+ fields, the header has"):
+        import_sacct_stream(engine, iter(lines), "golden", chunk_rows=10)
+    with engine.connect() as conn:
+        assert 0 < conn.execute(text("SELECT COUNT(*) FROM job")).scalar_one() < 39
+    done = import_sacct_stream(engine, iter(lines), "golden", chunk_rows=10, skip_bad=True)
+    engine.dispose()
+    assert done.bad_rows == 1 and done.errors[0].startswith("<stdin>:41: ")
+    assert done.jobs_seen + done.steps_seen == 88

@@ -16,7 +16,6 @@ from jobacct.cli.context import AppContext
 from jobacct.cli.progress import ImportProgress
 from jobacct.config import read_config
 from jobacct.errors import UsageError
-from jobacct.importer import import_sacct
 from jobacct.slurmdbd_stream import (
     DEFAULT_CHUNK_ROWS,
     StreamResult,
@@ -24,6 +23,8 @@ from jobacct.slurmdbd_stream import (
     import_slurmdbd_stream,
 )
 from jobacct.slurmtime import parse_time
+
+_CHUNK_HELP = "Rows (jobs + steps) written per transaction."
 
 app = typer.Typer(help="Load records from Slurm's own output.", no_args_is_help=True)
 
@@ -37,39 +38,86 @@ def sacct(
     cluster: Annotated[
         str | None, typer.Option("--cluster", help="Cluster for rows without a Cluster field.")
     ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Leave out unreadable rows, count and list them.")
+    ] = False,
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", metavar="N", min=1, help=_CHUNK_HELP)
+    ] = DEFAULT_CHUNK_ROWS,
 ) -> None:
     """Import `sacct --parsable2 --format=...` output (header line required), idempotently.
 
-    All files are imported in one transaction: a file with an unreadable row writes nothing.
+    Each file is read as a stream and written in chunks of rows, one transaction each: an
+    unreadable row stops the import with nothing of its chunk written (earlier chunks stay;
+    a re-run completes it), or is left out with --skip-bad. Progress and the summary go to
+    stderr.
 
     Example: sacct -a -P -o ALL -S now-1days | jobacct import sacct --cluster tux -
     """
     app_ctx: AppContext = ctx.obj
     default_cluster = cluster or str(read_config().get("cluster", "cluster"))
-    texts: list[tuple[str, list[str]]] = []
-    for name in files:
-        try:
+    handles: list[tuple[str, Any, int | None]] = []
+    try:
+        for name in files:
             if name == "-":
-                texts.append(("<stdin>", sys.stdin.read().splitlines()))
-            else:
-                texts.append((name, Path(name).read_text(encoding="utf-8").splitlines()))
+                handles.append(("<stdin>", sys.stdin, None))
+                continue
+            try:
+                handle = Path(name).open(encoding="utf-8")  # noqa: SIM115 - closed below
+            except OSError as exc:
+                raise UsageError(f"cannot read {name}: {exc}") from exc
+            handles.append((name, handle, Path(name).stat().st_size))
+        engine = app_ctx.engine()
+        try:
+            for source, handle, size in handles:
+                _sacct_one(engine, source, handle, size, default_cluster, skip_bad, chunk_rows)
+        finally:
+            engine.dispose()
+    finally:
+        for _, handle, size in handles:
+            if size is not None:
+                handle.close()
+
+
+def _sacct_one(
+    engine: Any,
+    source: str,
+    handle: Any,
+    size: int | None,
+    default_cluster: str,
+    skip_bad: bool,
+    chunk_rows: int,
+) -> None:
+    from jobacct.sacct_stream import import_sacct_stream
+
+    def position() -> tuple[int, int | None]:
+        return (handle.buffer.tell() if size is not None else 0), size
+
+    with ImportProgress(f"import sacct {source}", position if size else None) as progress:
+        try:
+            result = import_sacct_stream(
+                engine,
+                handle,
+                default_cluster,
+                source,
+                chunk_rows=chunk_rows,
+                skip_bad=skip_bad,
+                on_chunk=lambda _result, rows: progress.update(rows),
+            )
         except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {name}: {exc}") from exc
-    with app_ctx.session() as session:
-        results = [
-            (source, import_sacct(session, lines, default_cluster, source))
-            for source, lines in texts
-        ]
-    for source, result in results:
-        ignored = (
-            f"; fields not stored: {','.join(result.ignored_fields)}"
-            if result.ignored_fields
-            else ""
-        )
-        typer.echo(
-            f"{source}: {result.jobs_seen} job and {result.steps_seen} step rows,"
-            f" {result.jobs_changed} jobs and {result.steps_changed} steps new or changed{ignored}"
-        )
+            raise UsageError(f"cannot read {source}: {exc}") from exc
+    for message in result.errors:
+        typer.echo(f"jobacct: skipped: {message}", err=True)
+    ignored = (
+        f"; fields not stored: {','.join(result.ignored_fields)}" if result.ignored_fields else ""
+    )
+    skipped = f", {result.bad_rows} bad rows skipped" if result.bad_rows else ""
+    typer.echo(
+        f"{source}: {result.jobs_seen} job and {result.steps_seen} step rows,"
+        f" {result.jobs_changed} jobs and {result.steps_changed} steps new or changed{skipped}"
+        f"{ignored} ({progress.elapsed():.1f} s, {progress.rate():,.0f} rows/s)",
+        err=True,
+    )
 
 
 def _read_user_map(path: str) -> dict[int, str]:
@@ -143,7 +191,6 @@ _USER_MAP_HELP = (
 _FROM_HELP = (
     "Read a live slurmdbd database instead of dumps: mysql+pymysql://user@host/slurm_acct_db."
 )
-_CHUNK_HELP = "Rows (jobs + steps) written per transaction."
 
 
 def _summary(label: str, result: StreamResult, progress: ImportProgress) -> str:
