@@ -19,7 +19,7 @@ import argparse
 import random
 from pathlib import Path
 
-JOB_HEADER = (
+JOB_HEADER = (  # noqa: SIM905 - the dump's header line, as mysql prints it
     "job_db_inx mod_time deleted account admin_comment array_task_str array_max_tasks"
     " array_task_pending constraints container cpus_req derived_ec derived_es env_hash_inx"
     " exit_code flags job_name id_assoc id_array_job id_array_task id_block id_job id_qos"
@@ -28,7 +28,7 @@ JOB_HEADER = (
     " script_hash_inx state timelimit time_submit time_eligible time_start time_end"
     " time_suspended gres_used wckey work_dir submit_line system_comment tres_alloc tres_req"
 ).split()
-STEP_HEADER = (
+STEP_HEADER = (  # noqa: SIM905
     "job_db_inx deleted exit_code id_step step_het_comp kill_requid nodelist nodes_alloc"
     " node_inx state step_name task_cnt task_dist time_start time_end time_suspended user_sec"
     " user_usec sys_sec sys_usec act_cpufreq consumed_energy container req_cpufreq_min"
@@ -94,7 +94,7 @@ def write_dumps(directory: Path, jobs: int, seed: int = 1) -> tuple[Path, Path, 
         het_left = 0
         het_id = het_offset = 0
         reuse_id = False
-        for n in range(jobs):
+        for n in range(jobs):  # noqa: SIM113 - inx counts records, n places them in time
             inx += 1
             submit = START + n * SPAN // max(jobs, 1)
             uid, _user = USERS[r.randrange(len(USERS))]
@@ -158,15 +158,24 @@ def write_dumps(directory: Path, jobs: int, seed: int = 1) -> tuple[Path, Path, 
                     if step_id >= 0 and status not in (-2,) and (status > derived or status == 253):
                         derived = status
                     counts, ids_text, out, out_ids = _usage(r, cpus)
+                    # One task: min = max = ave = tot; several: four different counts.
+                    c_ave = c_min = c_tot = counts
+                    o_ave = o_min = o_tot = out
+                    if step_id >= 0 and cpus > 1:
+                        c_ave, _, o_ave, _ = _usage(r, cpus)
+                        c_min, _, o_min, _ = _usage(r, cpus)
+                        c_tot, _, o_tot, _ = _usage(r, cpus)
                     name = "batch" if step_id == -5 else "extern" if step_id == -4 else "srun"
+                    tasks = cpus if step_id >= 0 else 1
                     step_rows.append(
                         f"{inx}\t0\t{status}\t{step_id}\t{NO_VAL}\tNULL\t{nodelist}\t{nodes}\t0"
-                        f"\t{s_state}\t{name}\t{cpus if step_id >= 0 else 1}\t{1 if step_id >= 0 else 0}"
+                        f"\t{s_state}\t{name}\t{tasks}\t{1 if step_id >= 0 else 0}"
                         f"\t{s_start}\t{s_end}\t0\t{r.randrange(0, 5000)}\t{r.randrange(1_000_000)}"
-                        f"\t{r.randrange(0, 500)}\t{r.randrange(1_000_000)}\t2596\t0\tNULL\t0\t0\t0"
-                        f"\tNULL\t1={cpus},2={cpus * 4000},4={nodes}\t{counts}\t{counts}\t{ids_text}"
-                        f"\t{ids_text}\t{counts}\t{ids_text}\t{ids_text}\t{counts}\t{out}\t{out}"
-                        f"\t{out_ids}\t{out_ids}\t{out}\t{out_ids}\t{out_ids}\t{out}\n"
+                        f"\t{r.randrange(0, 500)}\t{r.randrange(1_000_000)}\t2596\t0\tNULL\t0\t0"
+                        f"\t0\tNULL\t1={cpus},2={cpus * 4000},4={nodes}\t{c_ave}\t{counts}"
+                        f"\t{ids_text}\t{ids_text}\t{c_min}\t{ids_text}\t{ids_text}\t{c_tot}"
+                        f"\t{o_ave}\t{out}\t{out_ids}\t{out_ids}\t{o_min}\t{out_ids}\t{out_ids}"
+                        f"\t{o_tot}\n"
                     )
             derived_es = "NULL"
             if r.random() < 0.01:  # a user's annotation (sjobexitmod -e 49 -r ...)

@@ -493,6 +493,29 @@ def _tres_map(simple: str | None) -> dict[int, int]:
     return {ident: count for ident, count in reversed(_tres_items(simple))}
 
 
+def _size_text(count: int) -> str:
+    """``units.format_size(count)`` for a whole count >= 0, without its general checks.
+
+    Same steps and float arithmetic (``convert_num_unit2`` with the exact flag, divisor
+    1024, no base unit): the import formats a few values for every step.
+    """
+    num = float(count)
+    if int(num) == 0:
+        return "0"
+    index = 0
+    while num >= 1024 and int(num) % 512 == 0:
+        num /= 1024
+        index += 1
+    suffix = _SIZE_UNITS[index] if index < len(_SIZE_UNITS) else "?"
+    whole = int(num)
+    if float(whole) == num:
+        return f"{whole}{suffix}"
+    return f"{num:.2f}{suffix}"
+
+
+_SIZE_UNITS = ("", "K", "M", "G", "T", "P")
+
+
 def format_tres_usage(
     simple: str | None,
     names: Mapping[int, str] | None = None,
@@ -532,7 +555,7 @@ def format_tres_usage(
         elif ident == TRES_CPU:
             value = format_elapsed(count // CPU_TIME_ADJ)
         else:
-            value = format_size(count)
+            value = _size_text(count)
         items.append(f"{name}={value}")
     items.sort()
     return (",".join(items) or None), unknown
@@ -663,9 +686,11 @@ class _Cells:
         return None if value is None or value == "NULL" else value
 
     def num(self, name: str, *, signed: bool = False) -> int | None:
-        text = self.raw(name)
-        if text is None:
+        text = self.row[name]
+        if text is None or text == "NULL":
             return None
+        if text.isdigit() and text.isascii():
+            return int(text)
         body = text[1:] if signed and text.startswith("-") else text
         if not (body.isascii() and body.isdigit()):
             raise ValueError(f"{name} '{text}' is not {'an' if signed else 'a whole'} integer")
@@ -1078,10 +1103,16 @@ def step_usage(
             found = cache[key] = (text, tuple(missing))
         values[column] = found[0]
         unknown.update(found[1])
+    maps: dict[str, dict[int, int]] = {}
     for name, tres_id, what, column in _USAGE_STATS:
         if name not in usage:
             continue
-        count = tres_count(usage[name], tres_id)
+        counts = maps.get(name)
+        if counts is None:
+            counts = maps[name] = _tres_map(usage[name])
+        count = counts.get(tres_id)
+        if count in (NO_VAL64, INFINITE64):
+            count = None  # as tres_count
         if count is None:
             values[column] = None
         elif what == "cpu":
