@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from jobacct import bulksql
 from jobacct.config import write_engine
@@ -159,10 +160,16 @@ class BulkWriter:
                 or a new record lacks a required column. Nothing of the chunk is written.
             sqlalchemy.exc.SQLAlchemyError: the database refused a write (rolled back).
         """
-        with self.engine.begin() as conn:
-            result = self._write(conn, entries)
-            if extra is not None:
-                extra(conn)
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        try:
+            with self.engine.begin() as conn:
+                result = self._write(conn, entries)
+                if extra is not None:
+                    extra(conn)
+        except dbapi_error as exc:
+            # The bulk statements talk to the driver directly: give its errors SQLAlchemy's
+            # shape (IntegrityError, OperationalError...), which the CLI reports in one line.
+            raise DBAPIError.instance(None, None, exc, dbapi_error) from exc
         return result
 
     # ------------------------------------------------------------------ the merge
