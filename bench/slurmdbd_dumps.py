@@ -94,8 +94,8 @@ def write_dumps(directory: Path, jobs: int, seed: int = 1) -> tuple[Path, Path, 
         het_left = 0
         het_id = het_offset = 0
         reuse_id = False
-        for n in range(jobs):  # noqa: SIM113 - inx counts records, n places them in time
-            inx += 1
+        for n in range(jobs):
+            inx += 1  # noqa: SIM113 - inx counts records, n places them in time
             submit = START + n * SPAN // max(jobs, 1)
             uid, _user = USERS[r.randrange(len(USERS))]
             account = ACCOUNTS[uid % len(ACCOUNTS)]

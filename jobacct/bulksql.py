@@ -115,7 +115,7 @@ class BulkSQL:
     def _executemany(self, conn: Any, sql: str, params: Iterable[tuple[Any, ...]]) -> None:
         cursor = conn.connection.cursor()
         try:
-            cursor.executemany(sql, list(params))
+            cursor.executemany(sql, params)  # sqlite3 and PyMySQL take an iterator
         finally:
             cursor.close()
 

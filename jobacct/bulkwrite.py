@@ -210,6 +210,7 @@ class BulkWriter:
                     )
                     continue
                 row = {**self.job_blank, **entry.values}
+                entry.values = row  # the entry's own dict is not needed twice (memory)
                 row["cluster"], row["job_id_raw"], row["time_submit"] = key
                 before = None
                 job_changed = True
@@ -232,6 +233,7 @@ class BulkWriter:
                 srow = stored_steps.get(skey)
                 if srow is None:
                     srow = {**self.step_blank, **step.values}
+                    step.values = srow
                     srow["step_id"], srow["step_het_component"] = skey
                     stored_steps[skey] = srow
                     new_steps_of.setdefault(key, []).append(srow)

@@ -37,7 +37,7 @@ from jobacct.model import Job
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "RECENT_JOBS", "SacctStreamResult", "import_sacct_stream"]
 
-DEFAULT_CHUNK_ROWS = 20_000
+DEFAULT_CHUNK_ROWS = 10_000
 #: Job rows whose keys are remembered for step rows printed after a chunk boundary.
 RECENT_JOBS = 100_000
 _MAX_SHOWN = 50

@@ -40,7 +40,7 @@ from jobacct.slurmdbd_import import (
 __all__ = ["DEFAULT_CHUNK_ROWS", "StreamResult", "TsvReader", "import_slurmdbd_stream"]
 
 #: Rows (jobs + steps) written per transaction.
-DEFAULT_CHUNK_ROWS = 20_000
+DEFAULT_CHUNK_ROWS = 10_000
 #: Most errors listed in one message.
 _MAX_SHOWN = 50
 
