@@ -189,6 +189,7 @@ class BulkWriter:
         job_rows: list[dict[str, Any]] = []  # full rows to upsert by key
         new_steps_of: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
         changed_steps: list[dict[str, Any]] = []
+        changed_ids: set[int] = set()
         errors: list[str] = []
         written_keys: set[tuple[str, int, int]] = set()
         for entry in entries:
@@ -239,15 +240,16 @@ class BulkWriter:
                     new_steps_of.setdefault(key, []).append(srow)
                     changed = True
                 else:
+                    # A stored step (a dict of this chunk's read) or one met earlier in the
+                    # chunk: changed in place, as the ORM assigns to the same object.
                     changed = False
                     for column, value in step.values.items():
                         if srow[column] != value:
-                            if not changed:
-                                srow = dict(srow)
-                                stored_steps[skey] = srow
-                                changed_steps.append(srow)
                             srow[column] = value
                             changed = True
+                    if changed and "id" in srow and srow["id"] not in changed_ids:
+                        changed_ids.add(srow["id"])
+                        changed_steps.append(srow)
                 if changed:
                     result.steps_changed += 1
                     steps_changed = True

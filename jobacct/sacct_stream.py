@@ -131,11 +131,12 @@ def _chunks(
             entry = _job_entry(record, source)
             old = chunk.entries.get(key)
             if old is not None and old.values is not None:
-                chunk.errors.append(
-                    f"{source}:{number}: job {key[1]} submitted at {key[2]} repeats line"
-                    f" {old.where.rsplit(':', 1)[-1]}"
-                )
-                continue
+                # The same record printed again (outputs of two runs joined): stored after
+                # the first, as one record after another, so it starts the next chunk.
+                chunk.rows -= 1
+                yield chunk
+                chunk = _Chunk(rows=1)
+                old = None
             if old is not None:  # steps of a job of an earlier chunk, met before its row
                 entry.steps = old.steps
                 del chunk.entries[key]

@@ -408,7 +408,13 @@ def test_sacct_bulk_stores_what_row_by_row_stores(
         golden_all_lines[0],
         *sorted(golden_all_lines[1:], key=lambda line: "." not in line.split("|", 1)[0]),
     ]
-    for lines in (golden_all_lines, steps_first, golden_all_lines):
+    # Two outputs joined (every record twice, the second time with other values), and a
+    # step row printed twice in a row.
+    changed = [line.replace("|COMPLETED|", "|FAILED|", 1) for line in golden_all_lines[1:]]
+    doubled = [*golden_all_lines, *changed]
+    step_at = next(i for i, line in enumerate(golden_all_lines) if ".batch|" in line)
+    repeated_step = [*golden_all_lines[: step_at + 1], *golden_all_lines[step_at:]]
+    for lines in (golden_all_lines, steps_first, doubled, repeated_step, golden_all_lines):
         expected = _sacct_row_by_row(reference, lines)
         got = _sacct_bulk(store_url, lines, chunk_rows)
         assert _counts(got) == _counts(expected)
