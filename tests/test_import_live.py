@@ -220,3 +220,29 @@ def test_cli_from_a_missing_cluster(
     assert out == ""
     assert err.startswith("jobacct: error: cannot read slurmdbd tables nope_job_table/")
     assert err.count("\n") == 1
+
+
+def test_follow_keeps_importing_until_interrupted(slurmdbd_url: str, sqlite_url: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    argv = [sys.executable, "-m", "jobacct", "--db", sqlite_url, "import", "slurmdbd"]
+    argv += ["--from", slurmdbd_url, "--cluster", "golden", "--follow", "0.2"]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the first round's summary
+    assert "golden: 44 job and 50 step rows, 44 jobs and 50 steps new or changed" in first
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert out == "" and "Traceback" not in err
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM job")).scalar_one() == 44
+    engine.dispose()
