@@ -184,7 +184,8 @@ def _group_names() -> _LocalNames:
 _JOB_TABLE_HELP = "mysql -B dump of <cluster>_job_table."
 _STEP_TABLE_HELP = "mysql -B dump of <cluster>_step_table."
 _USER_MAP_HELP = (
-    "uid -> user name: passwd format or 'UID NAME' lines (default: this host's passwd)."
+    "uid -> user name: passwd format or 'UID NAME' lines (default: this host's passwd;"
+    " with --from, the users of slurmdbd's associations)."
 )
 
 
