@@ -1153,8 +1153,18 @@ def _expand_nodes(nodelist: str) -> tuple[str, ...]:
         raise ValueError(f"nodelist '{nodelist}' is not a host list") from None
 
 
+_USAGE_NAMES = tuple(name for name, _ in _USAGE_TEXT)
+
+
 def _read_usage(cells: _Cells, v: dict[str, Any], ctx: _Context, where: str) -> None:
-    usage = {name: cells.raw(name) for name, _ in _USAGE_TEXT if cells.has(name)}
+    row = cells.row
+    # cells.raw of each usage column the row has, without a call per column.
+    usage = {
+        name: None if value == "NULL" else value
+        for name in _USAGE_NAMES
+        if name in row
+        for value in (row[name],)
+    }
     if not usage:
         return
     nodelist = cells.raw("nodelist") if cells.has("nodelist") else None
