@@ -246,3 +246,20 @@ def test_follow_keeps_importing_until_interrupted(slurmdbd_url: str, sqlite_url:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM job")).scalar_one() == 44
     engine.dispose()
+
+
+def test_since_reads_the_jobs_changed_since_and_keeps_no_marks(
+    slurmdbd_url: str, sqlite_url: str
+) -> None:
+    engine = make_engine(sqlite_url)
+    live = LiveSource(slurmdbd_url, "golden")
+    try:
+        # golden job_db_inx 68, 70 and 72 were last changed at 1795347389 or later.
+        late = import_live(engine, live, "golden", since=1795347389, group_names=USERS)
+        assert late.result.jobs_seen == 3
+        assert read_watermark(engine, source_name(slurmdbd_url, "golden")) is None
+        everything = import_live(engine, live, "golden", since=0, group_names=USERS)
+        assert (everything.result.jobs_seen, everything.result.jobs_changed) == (44, 41)
+    finally:
+        live.close()
+        engine.dispose()
