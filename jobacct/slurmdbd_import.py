@@ -941,6 +941,7 @@ def _read_job(cells: _Cells, where: str, ctx: _Context) -> _JobRec:
         nnodes = cells.num("nodes_alloc") or 0
         v["nnodes"] = nnodes or tres_count(counted, TRES_NODE) or 0
     v["req_mem"] = _req_mem(cells, tres_req)
+    _check_storable(v)
     return _JobRec(
         line=0,
         db_inx=cells.req_num("job_db_inx"),
@@ -967,7 +968,18 @@ def _req_mem(cells: _Cells, tres_req: str | None) -> int | None:
 
 
 def _signed32(value: int) -> int:
+    if not -(2**31) <= value < 2**32:
+        raise ValueError(f"{value} is not a 32-bit value")
     return value - (1 << 32) if value >= 0x80000000 else value
+
+
+def _check_storable(values: Mapping[str, Any]) -> None:
+    """Every number fits the store's signed 64-bit integer columns (SQLite raised
+    OverflowError past them; slurmdbd's unsigned counts that mean NO_VAL64 or INFINITE64 are
+    mapped to NULL before this)."""
+    for column, value in values.items():
+        if type(value) is int and not -(2**63) <= value < 2**63:
+            raise ValueError(f"{column} '{value}' is out of range")
 
 
 def _read_step(cells: _Cells, where: str, ctx: _Context) -> tuple[int, _StepRec]:
@@ -1045,6 +1057,7 @@ def _read_step(cells: _Cells, where: str, ctx: _Context) -> tuple[int, _StepRec]
         energy = cells.num("consumed_energy")
         v["consumed_energy"] = None if energy in (NO_VAL64, INFINITE64) else energy
     _read_usage(cells, v, ctx, f"{where}: step {step_id}")
+    _check_storable(v)
     return db_inx, _StepRec(0, step_id, comp, v)
 
 
