@@ -28,6 +28,8 @@ from jobacct.lines import bounded_lines
 from jobacct.slurmdbd_import import (
     _JOB_DEFAULTS,
     _STEP_DEFAULTS,
+    JOB_TABLE_COLUMNS,
+    STEP_TABLE_COLUMNS,
     TRES_NAMES,
     _Cells,
     _Context,
@@ -48,6 +50,9 @@ _MAX_SHOWN = 50
 
 #: One input row: its line number (or row number) and the cells by column name.
 Row = tuple[int, Mapping[str, str | None]]
+
+
+_KNOWN_COLUMNS = JOB_TABLE_COLUMNS | STEP_TABLE_COLUMNS
 
 
 class TsvReader:
@@ -84,6 +89,12 @@ class TsvReader:
                 name = next(n for n in header if header.count(n) > 1)
                 raise ImportFormatError(
                     f"{self.source}:1: column '{name}' appears twice in the header"
+                )
+            unknown = [n for n in header if n not in _KNOWN_COLUMNS]
+            if unknown:
+                raise ImportFormatError(
+                    f"{self.source}:1: column '{unknown[0]}' is not a column of Slurm 22.05's"
+                    " job or step table"
                 )
             width = len(header)
             number = 1

@@ -557,3 +557,20 @@ def test_empty_user_map_is_refused(
     _out, err = capsys.readouterr()
     assert status == 2
     assert err == "jobacct: error: /dev/null: no users in the user map\n"
+
+
+def test_slurmdbd_dump_with_a_renamed_column_is_refused(
+    store_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from tests.conftest import GOLDEN
+
+    lines = (GOLDEN / "db" / "golden_job_table.tsv").read_text().split("\n")
+    job = tmp_path / "jobs.tsv"
+    job.write_text("\n".join([lines[0].replace("\tjob_name\t", "\tjob_nameX\t"), *lines[1:]]))
+    capsys.readouterr()
+    status = main(["--db", store_url, "import", "slurmdbd", "--cluster", "golden",
+                   "--job-table", str(job),
+                   "--step-table", str(GOLDEN / "db" / "golden_step_table.tsv")])  # fmt: skip
+    _out, err = capsys.readouterr()
+    assert status == 1
+    assert "column 'job_nameX' is not a column of Slurm 22.05's job or step table" in err
