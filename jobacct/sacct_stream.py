@@ -52,6 +52,8 @@ class SacctStreamResult(ChunkResult):
     ignored_fields: list[str] = field(default_factory=list)
     bad_rows: int = 0
     errors: list[str] = field(default_factory=list)
+    #: Records printed twice in the input with other values (the later one is kept).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -133,6 +135,19 @@ def _chunks(
             if old is not None and old.values is not None:
                 # The same record printed again (outputs of two runs joined): stored after
                 # the first, as one record after another, so it starts the next chunk.
+                changed = sorted(
+                    c
+                    for c in set(old.values) | set(entry.values or {})
+                    if old.values.get(c) != (entry.values or {}).get(c)
+                )
+                if changed:
+                    # A later state of the job (RUNNING, then COMPLETED) is normal for joined
+                    # outputs; say so rather than replace silently (tracker issue 14).
+                    result.warnings.append(
+                        f"{source}:{number}: job {record.job_id_raw} submitted at"
+                        f" {record.time_submit} printed again with other {', '.join(changed)}"
+                        f" (line {old.where.rpartition(':')[2]}); the later record is kept"
+                    )
                 chunk.rows -= 1
                 yield chunk
                 chunk = _Chunk(rows=1)

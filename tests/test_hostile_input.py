@@ -574,3 +574,24 @@ def test_slurmdbd_dump_with_a_renamed_column_is_refused(
     _out, err = capsys.readouterr()
     assert status == 1
     assert "column 'job_nameX' is not a column of Slurm 22.05's job or step table" in err
+
+
+def test_sacct_record_printed_twice_with_other_values_is_said(
+    store_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 14: a conflicting duplicate row won silently. Joined outputs of two runs print a
+    job twice legitimately (RUNNING, then FAILED): the later is kept, with one warning line."""
+    source = tmp_path / "joined.txt"
+    source.write_text(
+        f"{_SACCT_HEADER}\n19|x|RUNNING|0:0|2026-11-22T10:00:00|1001\n"
+        "19|x|FAILED|1:0|2026-11-22T10:00:00|1001\n"
+    )
+    capsys.readouterr()
+    assert main(["--db", store_url, "import", "sacct", "--cluster", "t", str(source)]) == 0
+    _out, err = capsys.readouterr()
+    assert "jobacct: warning: " in err
+    assert (
+        "job 19 submitted at 1795341600 printed again with other exit_code, state (line 2)" in err
+    )
+    main(["--db", store_url, "sacct", "-j", "19", "-P", "-n", "-o", "JobID,State,ExitCode"])
+    assert capsys.readouterr().out == "19|FAILED|1:0\n"

@@ -113,6 +113,8 @@ def _sacct_one(
             raise UsageError(f"cannot read {source}: {exc}") from exc
     for message in result.errors:
         typer.echo(f"jobacct: skipped: {message}", err=True)
+    for message in result.warnings:
+        _warn(message)
     ignored = (
         f"; fields not stored: {','.join(result.ignored_fields)}" if result.ignored_fields else ""
     )
