@@ -112,6 +112,16 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
     kwargs: dict[str, Any] = {}
     if backend == "sqlite":
         path = sqlite_path(url)
+        try:
+            path is None or path.stat()
+        except PermissionError as exc:
+            raise DatabaseUnavailableError(
+                f"cannot open database file {path}: {exc.strerror} (only the store's owner"
+                " may; others go through the jobacct server: see the README, 'Serving the"
+                " store')"
+            ) from None
+        except OSError:
+            pass
         if path is not None and not create and not path.exists():
             raise DatabaseUnavailableError(
                 f"database file {path} does not exist: run 'jobacct db init' to create it,"

@@ -76,11 +76,18 @@ def connect(path: Path) -> StoreConnection:
     Raises:
         DatabaseUnavailableError: if the file does not exist (never creates one).
     """
-    if not path.exists():
+    try:
+        path.stat()
+    except PermissionError as exc:
+        raise DatabaseUnavailableError(
+            f"cannot open database file {path}: {exc.strerror} (only the store's owner may;"
+            " others go through the jobacct server: see the README, 'Serving the store')"
+        ) from None
+    except OSError:
         raise DatabaseUnavailableError(
             f"database file {path} does not exist: run 'jobacct db init' to create it,"
             " or pass --db sample_db/jobacct.sqlite"
-        )
+        ) from None
     # Autocommit mode: transactions are begun explicitly (read_lines), as the SQLAlchemy
     # engine's "begin" event does.
     conn = sqlite3.connect(

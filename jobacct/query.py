@@ -235,6 +235,9 @@ class JobFilter:
     truncate: bool = False
     #: ``--array``: one line per pending task of an array meta record.
     expand_arrays: bool = False
+    #: ``PrivateData=jobs`` (a :class:`jobacct.caller.JobScope`): only the caller's own jobs
+    #: and those of the accounts it coordinates; None: no such limit.
+    visible: Any = None
 
 
 @dataclass(frozen=True)

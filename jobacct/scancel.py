@@ -28,12 +28,12 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import hostlist
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from jobacct import inputs
 from jobacct.jobid import JobIdError
 from jobacct.jobstate import ACTIVE_STATES, job_state_num
 from jobacct.model import Job
@@ -161,7 +161,7 @@ def parse_nodelist_option(text: str) -> frozenset[str]:
     source = text
     if "/" in text:
         try:
-            source = ",".join(Path(text).read_text().split())
+            source = ",".join(inputs.read_text(text).split())
         except OSError as exc:
             message = f"{ERROR}Unable to read node list file {text}: {exc.strerror}"
             raise ScancelExit([message]) from None

@@ -231,6 +231,13 @@ def where_sql(q: Sql, f: Any, start: int, end: int, span: int | None = None) -> 
         if f.user_names:
             owners.append(q.in_(c("job", "user_name"), f.user_names))
         clauses.append(_any(owners))
+    visible = getattr(f, "visible", None)
+    if visible is not None:
+        # PrivateData=jobs (slurmdbd's _setup_job_cond_limits): own jobs, coordinated accounts.
+        mine = [f"{c('job', 'uid')} = {q.p(visible.uid)}"]
+        if visible.accounts:
+            mine.append(q.in_(c("job", "account"), list(visible.accounts)))
+        clauses.append(_any(mine))
     if f.gids is not None or f.group_names is not None:
         groups: list[str] = []
         if f.gids:

@@ -6,11 +6,11 @@ import grp
 import pwd
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from jobacct import inputs
 from jobacct.cli.context import AppContext
 from jobacct.config import read_config
 from jobacct.errors import UsageError
@@ -44,7 +44,7 @@ def sacct(
             if name == "-":
                 texts.append(("<stdin>", sys.stdin.read().splitlines()))
             else:
-                texts.append((name, Path(name).read_text(encoding="utf-8").splitlines()))
+                texts.append((name, inputs.read_text(name).splitlines()))
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read {name}: {exc}") from exc
     with app_ctx.session() as session:
@@ -67,7 +67,7 @@ def sacct(
 def _read_user_map(path: str) -> dict[int, str]:
     """uid -> name from a passwd-format file (``name:x:uid:...``) or ``UID NAME`` lines."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = inputs.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from exc
     names: dict[int, str] = {}

@@ -413,6 +413,7 @@ def sacct(
         all_clusters=all_clusters,
         whole_hetjob=whole_hetjob,
     )
+    f.visible = caller.read_scope()  # PrivateData=jobs through the daemon
     # --array is a print option: sacct's --json dumps each record once, whatever it says.
     f.truncate, f.expand_arrays = truncate, expand_array and not (json_out or ndjson)
     try:

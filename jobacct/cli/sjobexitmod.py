@@ -78,7 +78,7 @@ def sjobexitmod(
 
 def _list(app_ctx: AppContext, selector: JobSelector, cluster: str | None) -> None:
     # What the contrib script runs: sacct -X -j <id> -o JobID,Account,NNodes,... (§3).
-    f = JobFilter(selectors=[selector], allocations_only=True)
+    f = JobFilter(selectors=[selector], allocations_only=True, visible=caller.read_scope())
     if cluster is not None:
         f.clusters = [cluster]
     now = int(time.time())
