@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from jobacct.cli.context import AppContext
+from jobacct.errors import UsageError
 
 
 def serve(
@@ -28,6 +29,12 @@ def serve(
 
     Example: jobacct --db /var/lib/jobacct/jobacct.sqlite serve --socket /run/jobacct/jobacct.sock
     """
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            "jobacct serve needs aiohttp: install jobacct[server] (pip install 'jobacct[server]')"
+        ) from None
     from jobacct.server.app import serve as run_server
 
     app_ctx: AppContext = ctx.obj
