@@ -244,9 +244,17 @@ def run(path: str, argv: Sequence[str], *, stdin: int = 0, stdout: int = 1, stde
 def _exchange(
     sock: socket.socket, path: str, argv: list[str], stdin: int, stdout: int, stderr: int
 ) -> int:
+    env = forwarded_env()
+    if os.isatty(stdout) and "COLUMNS" not in env:
+        # The command's output goes to a pipe in the daemon: tell it the terminal's width.
+        try:
+            size = os.get_terminal_size(stdout)
+            env["COLUMNS"], env["LINES"] = str(size.columns), str(size.lines)
+        except OSError:
+            pass
     head = {
         "argv": argv,
-        "env": forwarded_env(),
+        "env": env,
         "tty": {
             "stdin": os.isatty(stdin),
             "stdout": os.isatty(stdout),

@@ -38,4 +38,4 @@ def serve(
     from jobacct.server.app import serve as run_server
 
     app_ctx: AppContext = ctx.obj
-    run_server(app_ctx.url(), Path(socket_path), threads=threads)
+    run_server(app_ctx.url(), Path(socket_path), threads=threads, db_option=app_ctx.db_option)

@@ -82,6 +82,39 @@ def check_private(url: str) -> None:
             )
 
 
+def check_secret(url: str, db_option: str | None) -> None:
+    """Refuse a database password other local users could read: on the command line (every
+    user sees it in ``ps``) or in a config file others may read.
+
+    Raises:
+        StoreExposedError: naming where the password is and where to put it instead.
+    """
+    from sqlalchemy.engine import make_url
+
+    from jobacct.config import ENV_URL, config_path
+
+    if "://" not in url or make_url(url).password is None:
+        return
+    where = "in $JOBACCT_DATABASE_URL, mode 0600 (a systemd EnvironmentFile)"
+    if db_option:
+        raise StoreExposedError(
+            "the database password in --db is visible to every local user (ps): put the URL"
+            f" {where}, or the password in the database client's own file (~/.pgpass)"
+        )
+    if os.environ.get(ENV_URL):
+        return  # /proc/PID/environ: readable by the daemon's account only
+    path = config_path()
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if mode & 0o077:
+        raise StoreExposedError(
+            f"{path} holds the database password and is mode {mode:04o}: chmod 600 {path},"
+            f" or put the URL {where}"
+        )
+
+
 def _check_store(url: str) -> None:
     from sqlalchemy.exc import OperationalError
 
@@ -131,7 +164,9 @@ def make_app(state: State) -> web.Application:
     return app
 
 
-def serve(url: str, socket_path: Path, *, threads: int = 4) -> int:
+def serve(
+    url: str, socket_path: Path, *, threads: int = 4, db_option: str | None = None
+) -> int:
     """Run the daemon on ``socket_path`` for the store at ``url`` until SIGTERM or SIGINT.
 
     Raises:
@@ -141,6 +176,7 @@ def serve(url: str, socket_path: Path, *, threads: int = 4) -> int:
     from jobacct.config import read_config
 
     os.umask(0o077)
+    check_secret(url, db_option)
     check_private(url)
     _check_store(url)
     policy = policy_mod.load(read_config())
