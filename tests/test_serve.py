@@ -607,3 +607,37 @@ def test_http_client_over_the_socket_from_this_process(daemon: Daemon) -> None:
         assert response.status == 200
         assert [j["job_id"] for j in json.loads(response.read())["jobs"]] == [job_id]
     conn.close()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def test_interrupting_the_client_ends_the_command_in_the_daemon(daemon: Daemon) -> None:
+    """Ctrl-C in a client whose command still waits for input: status 130, worker gone."""
+    if daemon.kind != "sqlite":
+        pytest.skip("the relay is the same for every backend")
+    assert OTHER_UID_PYTHON is not None
+    client = subprocess.Popen(
+        [OTHER_UID_PYTHON, "-m", "jobacct", "shim", "ingest"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PYTHONPATH": readable_pythonpath(), "JOBACCT_SERVER": f"unix:{daemon.socket}",
+             "JOBACCT_CONFIG": "/none", "TZ": "UTC"},
+    )  # fmt: skip
+    (zygote,) = _children(daemon.process.pid)
+    deadline = time.monotonic() + 30
+    while not _children(zygote):  # the worker is running, waiting for events
+        assert time.monotonic() < deadline, "no worker started"
+        time.sleep(0.05)
+    client.send_signal(2)  # SIGINT
+    _out, _err = client.communicate(timeout=30)
+    assert client.returncode == 130
+    while _children(zygote):
+        assert time.monotonic() < deadline, "the worker outlived its client"
+        time.sleep(0.05)
