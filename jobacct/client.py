@@ -30,12 +30,13 @@ from jobacct import wire
 
 ENV_SERVER = "JOBACCT_SERVER"
 #: Environment variables a command reads, sent along (nothing else of the environment is:
-#: the daemon keeps its own database settings). The jobcomp/script variables are among them
-#: (``shim jobcomp``, slurm-semantics.md §7.2).
+#: the daemon keeps its own database settings, and its own JOBACCT_SACCT_PROCESSES, which a
+#: user must not raise there). The jobcomp/script variables are among them (``shim
+#: jobcomp``, slurm-semantics.md §7.2).
 FORWARDED_ENV = frozenset(
     {
         "TZ", "LANG", "LC_ALL", "LC_CTYPE", "LC_TIME", "TERM", "NO_COLOR", "COLUMNS", "LINES",
-        "SACCT_FORMAT", "SLURM_TIME_FORMAT", "SLURM_CLUSTERS", "JOBACCT_SACCT_PROCESSES",
+        "SACCT_FORMAT", "SLURM_TIME_FORMAT", "SLURM_CLUSTERS",
         # jobcomp/script's variables
         "ACCOUNT", "ARRAYJOBID", "ARRAYTASKID", "CLUSTER", "CONSTRAINTS", "DB_FLAGS",
         "DERIVED_EC", "ELIGIBLE", "END", "EXITCODE", "GID", "GROUPNAME", "HETJOBID",

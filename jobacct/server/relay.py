@@ -22,7 +22,7 @@ from aiohttp import web
 from jobacct import wire
 from jobacct.server import policy as policy_mod
 from jobacct.server.peer import Peer, peer_of
-from jobacct.server.zygote import Zygote
+from jobacct.server.zygote import Zygote, ZygoteGoneError
 
 PEER_KEY: web.AppKey[Any] = web.AppKey("peer_cache", dict)
 
@@ -190,6 +190,11 @@ class Run:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             zygote.spawn(order, [out_w, err_w, theirs.fileno()])
+        except OSError:
+            os.close(out_r)
+            os.close(err_r)
+            ours.close()
+            raise
         finally:
             os.close(out_w)
             os.close(err_w)
@@ -265,6 +270,12 @@ async def handle_run(request: web.Request) -> web.StreamResponse:
         async with state.workers:
             try:
                 status = await run.go(state.zygote, order)
+            except ZygoteGoneError:
+                message = (
+                    "the jobacct server cannot start commands (its zygote is gone): restart it"
+                )
+                await response.write(wire.frame(b"E", f"jobacct: error: {message}\n".encode()))
+                status = 3
             except (ConnectionError, OSError):
                 run.kill()
                 return response

@@ -128,7 +128,14 @@ def run(
     tty = request.get("tty", {})
     os.environ.clear()
     os.environ.update(base_env)
-    os.environ.update(client.forwarded_env(dict(request.get("env", {}))))
+    given = request.get("env")
+    if isinstance(given, dict):
+        text = {
+            k: v
+            for k, v in given.items()
+            if isinstance(k, str) and isinstance(v, str) and "\0" not in k + v
+        }
+        os.environ.update(client.forwarded_env(text))
     time.tzset()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)

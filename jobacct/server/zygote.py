@@ -44,6 +44,10 @@ _PRELOAD = (
 )
 
 
+class ZygoteGoneError(OSError):
+    """The zygote process is gone: no command can start until the daemon is restarted."""
+
+
 class Zygote:
     """Handle on the zygote process: :meth:`spawn` a worker, :meth:`stop` it."""
 
@@ -72,9 +76,12 @@ class Zygote:
         """Have a worker run ``request`` with ``fds`` = [stdout, stderr, control].
 
         Raises:
-            OSError: the zygote is gone.
+            ZygoteGoneError: the zygote is gone.
         """
-        socket.send_fds(self._sock, [json.dumps(request).encode()], fds)
+        try:
+            socket.send_fds(self._sock, [json.dumps(request).encode()], fds)
+        except OSError as exc:
+            raise ZygoteGoneError(exc.errno, exc.strerror) from None
 
     def stop(self) -> None:
         """End the zygote (its running workers finish their commands)."""
