@@ -98,6 +98,7 @@ class Run:
         self._lock = asyncio.Lock()
         self._control: socket.socket | None = None
         self._tasks: set[asyncio.Future[None]] = set()
+        self.body_ended = False
 
     async def send(self, data: bytes) -> None:
         """Write frames to the client, whole, one writer at a time."""
@@ -131,6 +132,10 @@ class Run:
                 self.pid = int(body["pid"])
             elif op == "exit" and not self.exit.done():
                 self.exit.set_result(int(body["status"]))
+            elif op == "open" and fds and self.body_ended:
+                os.close(fds[0])
+                ended = "the client sent no more input"
+                self._reply({"op": "failed", "errno": 5, "strerror": ended})
             elif op == "open" and fds:
                 channel = int(body["n"])
                 os.set_blocking(fds[0], False)
@@ -165,7 +170,12 @@ class Run:
                 kind, size = wire.head(header)
                 payload = await content.readexactly(size) if size else b""
             except (asyncio.IncompleteReadError, ConnectionError, wire.FrameError):
-                return  # the client went away (or broke the protocol): stop its command
+                # The client went away (its command is stopped), or ended its request body
+                # (a client with nothing more to send): its inputs end here.
+                self.body_ended = True
+                for channel in list(self.pipes):
+                    self._close_input(channel)
+                return
             channel, rest = wire.split_channel(payload)
             if kind == b"A":
                 self._reply({"op": "opened", "n": channel})
@@ -212,10 +222,13 @@ class Run:
         try:
             outputs: asyncio.Future[Any] = asyncio.gather(*pumps)
             done, _ = await asyncio.wait([client, outputs], return_when=asyncio.FIRST_COMPLETED)
-            if client in done and not all(p.done() for p in pumps):
-                self.kill()  # the client left before its command ended
-                await asyncio.gather(*pumps, return_exceptions=True)
-                return 130
+            if client in done and not outputs.done():
+                transport = self.request.transport
+                if transport is None or transport.is_closing():
+                    self.kill()  # the client left before its command ended
+                    await asyncio.gather(*pumps, return_exceptions=True)
+                    return 130
+                await outputs  # the request body ended: the command runs on without input
             status = await self.exit
             return 1 if status is None else status
         finally:

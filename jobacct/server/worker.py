@@ -100,7 +100,11 @@ class _LazyStdin:
     def _real(self) -> io.TextIOWrapper:
         _flush_output()
         if self._stream is None:
-            binary = self._remote.open("-", channel=0)
+            binary: IO[bytes]
+            try:
+                binary = self._remote.open("-", channel=0)
+            except OSError:  # the client has no more input to send: an empty stdin
+                binary = open(os.devnull, "rb")  # noqa: SIM115 - it is sys.stdin from now on
             self._stream = io.TextIOWrapper(binary, encoding="utf-8")
         return self._stream
 
