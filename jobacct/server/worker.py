@@ -155,8 +155,10 @@ def run(
     argv = [str(a) for a in request["argv"]]
     try:
         from jobacct.cli import error_line, main
+        from jobacct.server.policy import command_of
 
-        if request.get("private_reports") and "report" in argv[:1] and caller.read_scope():
+        reports = command_of(argv)[1] == "report"
+        if request.get("private_reports") and reports and caller.read_scope():
             error_line(
                 "ESLURM_ACCESS_DENIED: with PrivateData=jobs the reports (every user's jobs)"
                 " need AdminLevel Operator or Administrator"
