@@ -210,7 +210,9 @@ def main() -> None:
             "    " + " ".join(["python", "bench/bench_serve.py", *sys.argv[1:]]),
             "",
             f"Machine: {platform.platform()}, {os.cpu_count()} CPUs;"
-            f" {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+            f" {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average at the"
+            f" end {os.getloadavg()[0]:.2f} (other work shares the machine: figures are lower"
+            " bounds of an idle one).",
             "",
         ]
         (ROOT / "bench" / "SERVE_RESULTS.md").write_text(
