@@ -216,7 +216,7 @@ def main() -> None:
             "",
         ]
         (ROOT / "bench" / "SERVE_RESULTS.md").write_text(
-            "\n".join(header + ["```", *lines, "```", ""])
+            "\n".join([*header, "```", *lines, "```", ""])
         )
 
 
