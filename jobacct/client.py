@@ -35,7 +35,7 @@ ENV_SERVER = "JOBACCT_SERVER"
 #: jobcomp``, slurm-semantics.md §7.2).
 FORWARDED_ENV = frozenset(
     {
-        "TZ", "LANG", "LC_ALL", "LC_CTYPE", "LC_TIME", "TERM", "NO_COLOR", "COLUMNS", "LINES",
+        "TZ", "TERM", "NO_COLOR", "COLUMNS", "LINES",
         "SACCT_FORMAT", "SLURM_TIME_FORMAT", "SLURM_CLUSTERS",
         # jobcomp/script's variables
         "ACCOUNT", "ARRAYJOBID", "ARRAYTASKID", "CLUSTER", "CONSTRAINTS", "DB_FLAGS",
@@ -139,9 +139,18 @@ def _error(message: str) -> None:
 
 
 def forwarded_env(environ: dict[str, str] | os._Environ[str] | None = None) -> dict[str, str]:
-    """The variables of :data:`FORWARDED_ENV` (and ``SCANCEL_*``) set in ``environ``."""
+    """The variables of :data:`FORWARDED_ENV` (and ``SCANCEL_*``) set in ``environ``.
+
+    A ``TZ`` naming a file (``/path``, ``:/path``, ``..``) is left out: the daemon would
+    open it with its own rights.
+    """
     env = os.environ if environ is None else environ
-    return {k: v for k, v in env.items() if k in FORWARDED_ENV or k.startswith(FORWARDED_PREFIXES)}
+    return {
+        k: v
+        for k, v in env.items()
+        if (k in FORWARDED_ENV or k.startswith(FORWARDED_PREFIXES))
+        and not (k == "TZ" and (v.lstrip(":").startswith("/") or ".." in v))
+    }
 
 
 class _Chunked:
