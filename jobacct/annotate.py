@@ -8,7 +8,6 @@ are locked first so concurrent annotations of one job apply one after the other.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from jobacct.errors import UsageError
 from jobacct.exitcode import ExitCode
 from jobacct.jobid import format_job_id
 from jobacct.model import Annotation, Job
+from jobacct.textsafe import describe, first_unsafe
 
 #: Longest Comment / AdminComment / SystemComment, in characters. slurmdbd keeps them in TEXT
 #: columns (64 KiB); 4096 characters of any script fit in that in utf8mb4 as well.
@@ -47,22 +47,27 @@ class Changes:
 
 
 def check_text(field: str, text: str) -> str:
-    """Validate a comment: any Unicode up to MAX_COMMENT_CHARS, no control characters.
+    """Validate a comment: any Unicode up to MAX_COMMENT_CHARS, nothing :mod:`jobacct.textsafe`
+    calls unsafe.
 
-    NUL cannot be stored by PostgreSQL, and other control characters (escape sequences,
-    newlines) would be printed to terminals literally, so all of them are refused.
+    NUL cannot be stored by PostgreSQL, other control characters (escape sequences, newlines)
+    would be printed to terminals literally, and bidirectional overrides (U+202E) reorder what
+    a reader sees, so all of them are refused.
 
     Raises:
         UsageError: naming the field and the first bad character.
     """
     if len(text) > MAX_COMMENT_CHARS:
         raise UsageError(f"{field} is {len(text)} characters; at most {MAX_COMMENT_CHARS}")
-    for ch in text:
-        if unicodedata.category(ch) == "Cc":
-            raise UsageError(
-                f"{field} contains control character U+{ord(ch):04X}; control characters"
-                " (NUL, escape, newline, ...) are refused"
-            )
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        # Bytes that are not UTF-8 reach Python as lone surrogates (surrogateescape).
+        raise UsageError(f"{field} is not valid UTF-8 text")
+    bad = first_unsafe(text)
+    if bad is not None:
+        raise UsageError(
+            f"{field} contains {describe(bad)}; control characters (NUL, escape, newline, ...)"
+            " and bidirectional overrides are refused"
+        )
     return text
 
 

@@ -53,7 +53,7 @@ def head_revision() -> str:
     return head
 
 
-def _known_revisions() -> set[str]:
+def known_revisions() -> set[str]:
     from alembic.script import ScriptDirectory
 
     return {
@@ -89,6 +89,50 @@ def several_heads_error(revisions: list[str]) -> SchemaOutdatedError:
         f"database schema has several heads ({', '.join(sorted(revisions))}):"
         " run 'jobacct db upgrade'"
     )
+
+
+def _recorded_revisions(engine: Engine) -> tuple[list[str] | None, list[str]]:
+    """(rows of the version table or None if it is missing, the other tables' names)."""
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as connection:
+        tables = inspect(connection).get_table_names()
+        if VERSION_TABLE not in tables:
+            return None, tables
+        rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    return [str(r[0]) for r in rows], [t for t in tables if t != VERSION_TABLE]
+
+
+def check_migratable(engine: Engine) -> str | None:
+    """The revision a database is at, checked before Alembic migrates it (None: empty).
+
+    Raises:
+        SchemaOutdatedError: the database holds another application's tables and no jobacct
+            schema; or its version table records several revisions; or a revision this
+            jobacct does not know (a newer jobacct's, or not jobacct's at all). Alembic would
+            fail on each with a traceback, or add jobacct's tables to a foreign database.
+    """
+    revisions, tables = _recorded_revisions(engine)
+    if not revisions:
+        if tables:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise SchemaOutdatedError(
+                f"database holds tables that are not jobacct's ({shown}) and no jobacct"
+                " schema: refusing to add jobacct's tables to it; use an empty database"
+            )
+        return None
+    if len(revisions) > 1:
+        raise SchemaOutdatedError(
+            f"database records several schema revisions ({', '.join(sorted(revisions))}):"
+            " its version table was changed by hand; restore it from a backup"
+        )
+    (current,) = revisions
+    if current not in known_revisions():
+        raise SchemaOutdatedError(
+            f"database schema {current} is not one this jobacct knows (head {head_revision()}):"
+            " a newer jobacct's, or not jobacct's; upgrade jobacct"
+        )
+    return current
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -139,7 +183,7 @@ def check_revision(current: str | None) -> None:
         # HEAD is stale (a migration was added without updating it): still correct, only
         # slower; tests/test_migrations.py fails until HEAD is updated.
         return
-    if current not in _known_revisions():
+    if current not in known_revisions():
         raise SchemaOutdatedError(
             f"database schema {current} is newer than this jobacct (head {head}): upgrade jobacct"
         )

@@ -162,11 +162,17 @@ def parse_job_flags(text: str) -> list[str]:
     return names
 
 
+#: Slurm's largest ``MaxArraySize`` (slurm.conf(5): at most 4000001): task ids are below it.
+#: It bounds what a task list may expand to (``100_[1-99999999]`` took 2.3 GB, issue 14).
+MAX_ARRAY_SIZE = 4_000_001
+
+
 def array_task_ids(task_str: str) -> list[int] | None:
     """The task ids of an array meta record's pending-task string (``1-5%2``, ``1,3-9:2``).
 
     Returns None when the string cannot be expanded: cut with ``...`` (imported from a sacct
-    listing that shortened it) or not a task list at all.
+    listing that shortened it), a task id of :data:`MAX_ARRAY_SIZE` or more, or not a task
+    list at all.
     """
     body = task_str.split("%", 1)[0].strip()
     if not body or body.endswith("..."):
@@ -179,7 +185,7 @@ def array_task_ids(task_str: str) -> list[int] | None:
         first = int(match.group(1))
         last = int(match.group(2)) if match.group(2) is not None else first
         step = int(match.group(3)) if match.group(3) is not None else 1
-        if last < first or step < 1:
+        if last < first or step < 1 or last >= MAX_ARRAY_SIZE:
             return None
         ids.update(range(first, last + 1, step))
     return sorted(ids)

@@ -151,6 +151,11 @@ def parse_state_option(text: str, *, from_env: bool = False) -> str:
     raise ScancelExit([first, "Valid job states are PENDING, RUNNING, and SUSPENDED"])
 
 
+#: The largest ``-w`` node list file read (``/dev/zero`` would be read for ever): 16 MiB is
+#: some 800,000 host names.
+MAX_NODELIST_FILE = 16 * 1024 * 1024
+
+
 def parse_nodelist_option(text: str) -> frozenset[str]:
     """``-w``: a hostlist expression, or (if it contains ``/``) a file of host names, one
     or more per line, themselves hostlist expressions.
@@ -161,10 +166,15 @@ def parse_nodelist_option(text: str) -> frozenset[str]:
     source = text
     if "/" in text:
         try:
-            source = ",".join(inputs.read_text(text).split())
+            with inputs.open_binary(text) as handle:  # the client's file, via the daemon
+                data = handle.read(MAX_NODELIST_FILE + 1)
         except OSError as exc:
             message = f"{ERROR}Unable to read node list file {text}: {exc.strerror}"
             raise ScancelExit([message]) from None
+        if len(data) > MAX_NODELIST_FILE:
+            message = f"{ERROR}Node list file {text} is larger than {MAX_NODELIST_FILE} bytes"
+            raise ScancelExit([message])
+        source = ",".join(data.decode("utf-8", "replace").split())
     try:
         hosts = hostlist.expand_hostlist(source)
     except hostlist.BadHostlist:
@@ -176,9 +186,14 @@ def parse_nodelist_option(text: str) -> frozenset[str]:
 
 def split_ids(args: Sequence[str]) -> list[str]:
     """The job ids of the arguments: each may be a comma list (commas inside ``[...]``
-    belong to a task list)."""
+    belong to a task list).
+
+    Raises:
+        ScancelExit: ``Invalid job id 100,`` for an empty item in a comma list, status 1.
+    """
     ids: list[str] = []
     for arg in args:
+        start = len(ids)
         depth = 0
         current = ""
         for ch in arg:
@@ -192,6 +207,9 @@ def split_ids(args: Sequence[str]) -> list[str]:
             else:
                 current += ch
         ids.append(current)
+        if any(not i.strip() for i in ids[start:]) and arg.strip():
+            # "100," or "100,,101": an empty id is a typo, not "nothing" (issue 14).
+            raise ScancelExit([f"{ERROR}Invalid job id {arg}"])
     return [i.strip() for i in ids if i.strip()]
 
 

@@ -12,12 +12,28 @@ from jobacct.model import Base
 target_metadata = Base.metadata
 
 
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    """Switch SQLite's foreign keys, outside any transaction, and check that it took.
+
+    Batch mode rebuilds tables; with foreign keys on, ON DELETE CASCADE empties the child
+    tables (step, annotation, signal_request) while ``job`` is copied. SQLite ignores this
+    PRAGMA inside a transaction, and jobacct's engines emit BEGIN on a connection's first
+    statement (config._sqlite_pragmas), so it goes to the driver's own connection, which is
+    in autocommit mode, after ending whatever the caller had begun (tracker issue 14).
+    """
+    if connection.in_transaction():
+        connection.commit()
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    (state,) = raw.execute("PRAGMA foreign_keys").fetchone()
+    if bool(state) != on:
+        raise RuntimeError("SQLite did not switch foreign keys: a transaction is open")
+
+
 def _run(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
-        # Batch mode rebuilds tables; with foreign keys on, ON DELETE CASCADE would empty the
-        # child tables while the parent is copied (architecture.md, verified there).
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        connection.commit()
+        _sqlite_foreign_keys(connection, on=False)
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -30,7 +46,7 @@ def _run(connection: Connection) -> None:
         bad = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
         if bad:
             raise RuntimeError(f"foreign key violations after migration: {bad}")
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        _sqlite_foreign_keys(connection, on=True)
 
 
 def run_migrations_online() -> None:

@@ -201,3 +201,13 @@ def build_golden_store(path: Path) -> str:
         )
     engine.dispose()
     return url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Figures some suites report at the end of the run (the fuzz examples run)."""
+    import sys
+
+    fuzz = sys.modules.get("tests.test_fuzz")
+    line = fuzz.pytest_terminal_summary_line() if fuzz is not None else ""
+    if line:
+        terminalreporter.write_line(line)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from jobacct.cli import main
@@ -45,3 +47,375 @@ def test_sacct_huge_width_is_one_error_line(
     assert status == 2
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("jobacct: error: invalid width")
+
+
+# ---------------------------------------------------------------- db commands on odd schemas
+
+
+def _db(url: str, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    status = main(["--db", url, "db", *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _set_versions(url: str, *revisions: str) -> None:
+    from sqlalchemy import text
+
+    from jobacct.config import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM alembic_version"))
+        for revision in revisions:
+            conn.execute(text("INSERT INTO alembic_version VALUES (:r)"), {"r": revision})
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("versions", "message"),
+    [
+        (("0099",), "database schema 0099 is not one this jobacct knows (head "),
+        (("garbage-rev",), "database schema garbage-rev is not one this jobacct knows"),
+        (("0005", "0006"), "database records several schema revisions (0005, 0006)"),
+    ],
+)
+@pytest.mark.parametrize("command", ["init", "upgrade", "current"])
+def test_db_commands_on_an_unknown_schema_are_one_line(
+    store_url: str,
+    capsys: pytest.CaptureFixture[str],
+    versions: tuple[str, ...],
+    message: str,
+    command: str,
+) -> None:
+    from jobacct import migrate
+
+    _set_versions(store_url, *versions)
+    try:
+        status, out, err = _db(store_url, capsys, command)
+        assert (status, out) == (4, "")
+        assert err.startswith("jobacct: error: " + message) and err.count("\n") == 1
+    finally:
+        _set_versions(store_url, migrate.HEAD)  # the server databases are shared
+
+
+def test_db_upgrade_to_an_unknown_revision(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = _db(store_url, capsys, "upgrade", "0077")
+    assert (status, out) == (2, "")
+    assert err.startswith("jobacct: error: unknown revision '0077'")
+
+
+def test_db_init_refuses_a_file_that_is_not_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "notes.sqlite"
+    path.write_text("not a database\n")
+    status, _out, err = _db(str(path), capsys, "init")
+    assert status == 3
+    assert err == "jobacct: error: cannot use the database: file is not a database\n"
+    assert path.read_text() == "not a database\n"
+
+
+def test_db_init_refuses_another_applications_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE inventory (item TEXT)")
+    status, _out, err = _db(str(path), capsys, "init")
+    assert status == 4
+    assert "not jobacct's (inventory)" in err
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == {"inventory"}
+
+
+# ---------------------------------------------------------------- text that reaches terminals
+
+HOSTILE = "\x1b]0;owned\x07<script>alert(1)</script>\x9b\u202eevil"
+
+
+def _hostile_job(url: str) -> None:
+    from jobacct.config import make_engine
+    from jobacct.shim.apply import apply
+    from tests.test_shim_apply import SUBMIT, ev
+
+    engine = make_engine(url)
+    apply(engine, [
+        ev("job_submit", 0, 501, uid=1001, user_name="alice", account="lc", job_name="x",
+           comment=HOSTILE, partition=HOSTILE, eligible=SUBMIT),
+        ev("job_start", 1, 501, time=SUBMIT + 1, nodelist="vm", nnodes=1, ncpus=1),
+        ev("job_end", 2, 501, time=SUBMIT + 9, state="FAILED", exit=256),
+    ])  # fmt: skip
+    engine.dispose()
+
+
+def test_sjobexitmod_list_escapes_on_a_terminal(
+    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobacct.cli import output
+
+    _hostile_job(store_url)
+    monkeypatch.setattr(output, "_is_tty", lambda _stream: True)
+    main(["--db", store_url, "sjobexitmod", "-l", "501"])
+    out = capsys.readouterr().out
+    assert not any(ch in out for ch in "\x1b\x07\x9b\u202e")
+    assert "\\x1b]0;owned\\x07" in out  # (the Comment column is 14 wide: cut before U+202E)
+
+
+def test_sjobexitmod_list_piped_is_unchanged(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _hostile_job(store_url)
+    capsys.readouterr()
+    main(["--db", store_url, "sacct", "-j", "501", "-X", "-P", "-o", "Comment", "-n"])
+    assert capsys.readouterr().out == HOSTILE + "\n"
+
+
+def test_sjobexitmod_refuses_a_bidi_override(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _hostile_job(store_url)
+    capsys.readouterr()
+    status = main(["--db", store_url, "sjobexitmod", "-r", "fine\u202eenif", "501"])
+    _out, err = capsys.readouterr()
+    assert status == 2
+    assert "bidirectional formatting character U+202E" in err and err.count("\n") == 1
+    main(["--db", store_url, "sacct", "-j", "501", "-X", "-P", "-o", "Comment", "-n"])
+    assert capsys.readouterr().out == HOSTILE + "\n"  # unchanged
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "csv"])
+def test_reports_escape_hostile_text(
+    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    import sys
+
+    _hostile_job(store_url)
+    capsys.readouterr()
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    window = ("-S", "2026-09-21", "-E", "2026-09-22")
+    status = main(["--db", store_url, "report", "failures", *window, "--format", fmt])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert not any(ch in out for ch in "\x1b\x07\x9b\u202e")
+    if fmt == "markdown":
+        assert "<script>" not in out and "&lt;script&gt;" in out
+
+
+# ---------------------------------------------------------------- tracebacks that were
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sacct", "-u", "99999999999999999999999"),
+        ("sacct", "-g", "99999999999999999999999"),
+        ("report", "failures", "-u", "99999999999999999999999"),
+    ],
+)
+def test_huge_ids_are_one_line(
+    store_url: str, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    capsys.readouterr()
+    status = main(["--db", store_url, *args])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err.startswith("jobacct: error: invalid ") and err.count("\n") == 1
+
+
+def _ingest(url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str) -> str:
+    from jobacct.config import make_engine
+    from tests.shim_helpers import dump_store
+
+    engine = make_engine(url)
+    before = dump_store(engine)
+    source = tmp_path / "events.jsonl"
+    source.write_text(text)
+    capsys.readouterr()
+    status = main(["--db", url, "shim", "ingest", str(source)])
+    _out, err = capsys.readouterr()
+    assert status == 1 and err.count("\n") == 1, err
+    assert dump_store(engine) == before  # nothing written
+    engine.dispose()
+    return err
+
+
+def _line(seq: int, **fields: object) -> str:
+    import json
+
+    key = {"schema": 1, "cluster": "t", "job_id_raw": 5, "submit": 1790000000, "seq": seq}
+    return json.dumps({**key, **fields}) + "\n"
+
+
+_SUBMIT = _line(0, type="job_submit", uid=1)
+_WHEN = 1790000009
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000 + "\n", "JSON nested too deeply"),
+        (_line(0, type="job_submit", uid=1, req_mem=2**63), "req_mem"),
+        (
+            _SUBMIT
+            + _line(1, type="step_end", step="0", time=_WHEN, exit=0, max_rss=2**64 - 1),
+            "max_rss",
+        ),
+        (
+            _SUBMIT + _line(1, type="job_end", time=5, state="FAILED", exit=256),
+            "time 5 is before the job's submit time 1790000000",
+        ),
+        (
+            _SUBMIT
+            + _line(1, type="signal", uid=0, signal=999, time=_WHEN, api="slurm_kill_job"),
+            "signal",
+        ),
+    ],
+    ids=["deep", "req_mem", "max_rss", "end-before-submit", "signal-999"],
+)  # fmt: skip
+def test_shim_refuses_absurd_events(
+    store_url: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    text: str,
+    message: str,
+) -> None:
+    err = _ingest(store_url, capsys, tmp_path, text)
+    assert message in err
+
+
+def test_annotation_that_is_not_utf8_is_one_line(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _hostile_job(store_url)
+    capsys.readouterr()
+    status = main(["--db", store_url, "sjobexitmod", "-r", "bad\udcff", "501"])
+    _out, err = capsys.readouterr()
+    assert status == 2
+    assert err == "jobacct: error: argument 'bad\\udcff' is not valid UTF-8\n"
+
+
+# ---------------------------------------------------------------- scancel bounds
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("100,",), "scancel: error: Invalid job id 100,\n"),
+        (("100,,101",), "scancel: error: Invalid job id 100,,101\n"),
+        (("-Q", "100_[1-99999999]"), "scancel: error: Invalid job id 100_[1-99999999]\n"),
+        (("-w", "/dev/zero"), "scancel: error: Node list file /dev/zero is larger than 16777216"),
+    ],
+)
+def test_scancel_refuses_absurd_ids_and_files(
+    store_url: str, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    from jobacct.config import make_engine
+    from tests.shim_helpers import dump_store
+
+    _hostile_job(store_url)
+    engine = make_engine(store_url)
+    before = dump_store(engine)
+    capsys.readouterr()
+    status = main(["--db", store_url, "scancel", *args])
+    _out, err = capsys.readouterr()
+    assert status == 1
+    assert err.startswith(message) and err.count("\n") == 1
+    assert dump_store(engine) == before
+    engine.dispose()
+
+
+def test_array_task_lists_are_bounded() -> None:
+    from jobacct.query import MAX_ARRAY_SIZE, array_task_ids
+
+    assert array_task_ids(f"0-{MAX_ARRAY_SIZE - 1}:1000000") == [
+        0,
+        1000000,
+        2000000,
+        3000000,
+        4000000,
+    ]
+    assert array_task_ids(f"1-{MAX_ARRAY_SIZE}") is None
+
+
+# ---------------------------------------------------------------- annotation commands
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("sjobexitmod", "-e", "3", "501.batch"), "invalid job id '501.batch'"),
+        (("sjobexitmod", "-l", "-e", "1", "501"), "-l/--history list only: -e"),
+        (("sjobexitmod", "--history", "-r", "x", "501"), "-l/--history list only: -r"),
+        (("modify-job", "-i", "where", "JobID=501", "set", "Comment=a", "Comment=b"),
+         "Comment set twice"),
+        (("modify-job", "-i", "where", "StartTime=2026-01-01", "StartTime=2026-02-01",
+          "JobID=501", "set", "Comment=a"), "condition StartTime given twice"),
+    ],
+)  # fmt: skip
+def test_annotation_commands_refuse_what_they_would_drop(
+    store_url: str, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    from jobacct.config import make_engine
+    from tests.shim_helpers import dump_store
+
+    _hostile_job(store_url)
+    engine = make_engine(store_url)
+    before = dump_store(engine)
+    capsys.readouterr()
+    status = main(["--db", store_url, *args])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert message in err and err.count("\n") == 1
+    assert dump_store(engine) == before
+    engine.dispose()
+
+
+def test_modify_job_repeated_where_adds_up(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jobacct.config import make_engine
+    from jobacct.shim.apply import apply
+    from tests.test_shim_apply import ev
+
+    _hostile_job(store_url)
+    engine = make_engine(store_url)
+    apply(engine, [ev("job_submit", 0, 502, uid=1001, user_name="alice", account="lc")])
+    engine.dispose()
+    status = main(["--db", store_url, "modify-job", "-i", "where", "JobID=501", "where",
+                   "JobID=502", "set", "Comment=both"])  # fmt: skip
+    assert status == 0
+    capsys.readouterr()
+    main(["--db", store_url, "sacct", "-j", "501,502", "-X", "-P", "-n", "-o", "JobID,Comment"])
+    assert capsys.readouterr().out == "501|both\n502|both\n"
+
+
+def test_shim_job_that_ran_without_eligible_is_listed(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A controller that sends no ``eligible``: the job that ran is in windowed listings as
+    in the failures report (it was hidden: NULL eligible means never eligible, §4.7)."""
+    from jobacct.config import make_engine
+    from jobacct.shim.apply import apply
+    from tests.test_shim_apply import SUBMIT, ev
+
+    engine = make_engine(store_url)
+    apply(engine, [
+        ev("job_submit", 0, 503, uid=1001, user_name="alice", account="lc", job_name="ran"),
+        ev("job_start", 1, 503, time=SUBMIT + 5, nodelist="vm", nnodes=1, ncpus=1),
+        ev("job_end", 2, 503, time=SUBMIT + 50, state="FAILED", exit=256),
+        ev("job_submit", 0, 504, uid=1001, user_name="alice", account="lc", job_name="held"),
+        ev("job_start", 1, 504, time=SUBMIT + 9, nodelist="", nnodes=0, ncpus=0),
+        ev("job_end", 2, 504, time=SUBMIT + 9, state="CANCELLED", exit=0, kill_requid=0),
+    ])  # fmt: skip
+    engine.dispose()
+    capsys.readouterr()
+    window = ["-S", "2026-09-21", "-E", "2026-09-22"]
+    main(["--db", store_url, "sacct", "-a", "-X", "-P", "-n", *window, "-o", "JobID,Eligible"])
+    # 504 never had nodes nor an eligible time: hidden like Slurm's held jobs (golden 21).
+    assert capsys.readouterr().out == "503|2026-09-21T14:13:20\n"

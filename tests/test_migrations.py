@@ -7,7 +7,7 @@ import warnings
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect, select, text
 
 from jobacct import migrate
 from jobacct.config import make_engine
@@ -44,5 +44,84 @@ def test_model_matches_migrations(store_url: str) -> None:
             )
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         assert diff == []
+    finally:
+        engine.dispose()
+
+
+# ------------------------------------------------- every step down and up keeps the data
+
+
+def _chain() -> list[str]:
+    """Revision ids from the first to head."""
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    return [s.revision for s in reversed(list(script.walk_revisions()))]
+
+
+def _counts(engine: Engine) -> dict[str, int]:
+    tables = set(inspect(engine).get_table_names()) - {migrate.VERSION_TABLE}
+    with engine.connect() as conn:
+        return {t: int(conn.scalar(text(f"SELECT COUNT(*) FROM {t}")) or 0) for t in tables}
+
+
+def _fill(url: str) -> None:
+    """Rows in every table: the golden records, shim events, a cancel, an annotation..."""
+    from sqlalchemy.orm import Session
+
+    from jobacct.model import Annotation, Coordinator, Job, UserPrivilege
+    from jobacct.shim.apply import apply
+    from jobacct.slurmdbd_import import import_slurmdbd, read_mysql_tsv
+    from tests.conftest import GOLDEN
+    from tests.test_shim_requests import _cancel, _running
+
+    engine = make_engine(url)
+    users = {0: "root", 1001: "alice"}
+    with Session(engine) as session, session.begin():
+        import_slurmdbd(
+            session,
+            read_mysql_tsv(GOLDEN / "db" / "golden_job_table.tsv"),
+            read_mysql_tsv(GOLDEN / "db" / "golden_step_table.tsv"),
+            "golden",
+            users,
+            users,
+        )
+        session.add(UserPrivilege(uid=1001, user_name="alice", admin_level="Operator"))
+        session.add(Coordinator(uid=1002, account="lc"))
+        job = session.scalars(select(Job).where(Job.job_id_raw == 37)).one()
+        session.add(
+            Annotation(
+                job_pk=job.id,
+                field="Comment",
+                old_value=None,
+                new_value="why",
+                uid=0,
+                time=1795350000,
+                command="test",
+            )
+        )
+    apply(engine, [*_running(), _cancel(3)])  # event and signal_request rows
+    engine.dispose()
+
+
+def test_every_downgrade_and_upgrade_keeps_the_rows(store_url: str) -> None:
+    """Issue 14: a migration that rebuilds ``job`` on SQLite must not cascade-delete steps."""
+    _fill(store_url)
+    engine = make_engine(store_url)
+    try:
+        full = _counts(engine)
+        assert all(full.values()), full  # every table holds rows
+        chain = _chain()
+        seen = {chain[-1]: full}
+        for revision in reversed(chain[:-1]):
+            migrate.downgrade(engine, revision)
+            now = _counts(engine)
+            kept = {t: n for t, n in full.items() if t in now}
+            assert {t: now[t] for t in kept} == kept, f"downgrade to {revision}"
+            seen[revision] = now
+        base = seen[chain[0]]
+        for revision in chain[1:]:
+            migrate.upgrade(engine, revision)
+            now = _counts(engine)
+            # The tables that lived through the whole round trip keep every row.
+            assert {t: now[t] for t in base} == base, f"upgrade to {revision}"
     finally:
         engine.dispose()

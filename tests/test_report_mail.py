@@ -203,3 +203,62 @@ def test_settings_precedence(tmp_path: Path) -> None:
         load_smtp_settings({"JOBACCT_SMTP_PORT": "smtp"}, config)
     with pytest.raises(UsageError, match=r"invalid SMTP setting smtp\.colour"):
         load_smtp_settings({}, {"smtp": {"colour": "blue"}})
+
+
+class SlowInbox(Inbox):
+    """Takes the message, then answers too late: the client's final reply is lost."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        import asyncio
+
+        await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(3)
+        return "250 OK"
+
+
+def test_lost_final_reply_is_not_sent_twice(db: str, tmp_path: Path) -> None:
+    """Issue 14: the server took the message but its 250 never came; a retry must not send
+    a second copy (it did), and says what happened in one line."""
+    inbox = SlowInbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        env = {**smtp_env(port, tmp_path), "JOBACCT_SMTP_TIMEOUT": "1"}
+        env.pop("JOBACCT_SMTP_USER")
+        first = run(db, env, "failures", *WINDOW, "--mail-to", "ops@example.org")
+        assert first.returncode == 1
+        assert "delivery via SMTP server" in first.stderr and "unknown" in first.stderr
+        assert first.stderr.count("\n") == 1
+        again = run(db, env, "failures", *WINDOW, "--mail-to", "ops@example.org")
+        assert again.returncode == 0, again.stderr
+        assert len(inbox.messages) == 1
+        forced = run(db, env, "failures", *WINDOW, "--mail-to", "ops@example.org", "--resend")
+        assert forced.returncode == 1  # the slow server again; but it was sent on request
+        assert len(inbox.messages) == 2
+    finally:
+        controller.stop()
+
+
+def test_unwritable_record_sends_nothing(
+    db: str, smtp_server: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A sent record that cannot be written: one line, and nothing sent (3 copies before)."""
+    port, inbox = smtp_server
+    state = tmp_path / "state"
+    state.mkdir()
+    env = smtp_env(port, tmp_path)
+    # A file where the directory must go: unwritable even for root (tests run as root).
+    (state / "jobacct").write_text("not a directory\n")
+    for _ in range(3):
+        result = run(db, env, "failures", *WINDOW, "--mail-to", "ops@example.org")
+        assert result.returncode == 1
+        assert result.stderr.startswith("jobacct: error: cannot keep the record of sent reports")
+        assert result.stderr.count("\n") == 1 and "nothing was sent" in result.stderr
+    assert inbox.messages == []
+
+
+def test_empty_mail_to_is_refused(db: str, tmp_path: Path) -> None:
+    result = run(db, {"XDG_STATE_HOME": str(tmp_path)}, "failures", *WINDOW, "--mail-to", "")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "jobacct: error: --mail-to needs a mail address\n"

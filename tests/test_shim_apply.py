@@ -169,7 +169,7 @@ BAD = [
     (
         {
             k: v
-            for k, v in ev("job_start", 1, time=1, nodelist="n", nnodes=1, ncpus=1).items()
+            for k, v in ev("job_start", 1, time=SUBMIT + 1, nodelist="n", nnodes=1, ncpus=1).items()
             if k != "time"
         },
         "missing field 'time'",
@@ -179,8 +179,11 @@ BAD = [
         "time: Input should be a valid integer",
     ),
     (ev("job_launch", 1), "unknown event type 'job_launch'"),
-    (ev("step_end", 1, step="0", time=1, exit=0, exit_code="0:0"), "exactly one of 'exit'"),
-    (ev("step_end", 1, step="x1", time=1, exit=0), "step"),
+    (
+        ev("step_end", 1, step="0", time=SUBMIT + 1, exit=0, exit_code="0:0"),
+        "exactly one of 'exit'",
+    ),
+    (ev("step_end", 1, step="x1", time=SUBMIT + 1, exit=0), "step"),
     ({**ev("job_submit", 1, uid=1), "schema": 2}, "schema"),
     (ev("job_submit", 1, uid=1, colour="red"), "colour"),
 ]

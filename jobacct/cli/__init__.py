@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 
 from jobacct.cli.context import AppContext
 from jobacct.errors import ExitStatus, JobAcctError
+from jobacct.textsafe import encodable, is_utf8
 
 #: Commands given by a function: name -> (module, function, ``app.command`` settings).
 COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -227,7 +228,7 @@ def _root(
 
 def error_line(message: str) -> None:
     """Print one error line on stderr, prefixed like every jobacct error."""
-    sys.stderr.write(f"jobacct: error: {message}\n")
+    sys.stderr.write(encodable(f"jobacct: error: {message}\n"))
 
 
 def main(argv: list[str] | None = None, *, route: bool = True) -> int:
@@ -237,11 +238,18 @@ def main(argv: list[str] | None = None, *, route: bool = True) -> int:
     ``server``), the command runs through the daemon (:mod:`jobacct.client`) unless
     ``route`` is false.
     """
+    args = sys.argv[1:] if argv is None else argv
+    bad = next((a for a in args if not is_utf8(a)), None)
+    if bad is not None:
+        # Bytes that are not UTF-8 (surrogateescape) would fail deep inside, where a value
+        # is encoded for the database or the terminal: one rule here for every command.
+        error_line(f"argument '{bad}' is not valid UTF-8")
+        return int(ExitStatus.USAGE)
     if route:
         from jobacct import client
 
         try:
-            status = client.main(sys.argv[1:] if argv is None else argv)
+            status = client.main(args)
         except JobAcctError as exc:
             error_line(str(exc))
             return int(exc.exit_status)

@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from jobacct import migrate
 from jobacct.cli.context import AppContext
 from jobacct.config import enable_wal, sqlite_path
+from jobacct.errors import DatabaseUnavailableError, UsageError
+
+
+@contextmanager
+def _readable(engine: Engine) -> Iterator[None]:
+    """Turn a file that is not a database (or an unreachable server) into one error line."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise DatabaseUnavailableError(
+            f"cannot use the database: {str(exc.orig).strip().splitlines()[0]}"
+        ) from None
+
 
 app = typer.Typer(help="Create, migrate and inspect the database.", no_args_is_help=True)
 
@@ -28,7 +45,9 @@ def init(ctx: typer.Context) -> None:
     created = _create_private(app_ctx.url())
     engine = app_ctx.engine(create=True, check_schema=False)
     try:
-        enable_wal(engine)
+        with _readable(engine):
+            migrate.check_migratable(engine)
+            enable_wal(engine)
         migrate.upgrade(engine)
         typer.echo(f"database at {migrate.current_revision(engine)} (head)")
     finally:
@@ -74,6 +93,10 @@ def upgrade(
     app_ctx: AppContext = ctx.obj
     engine = app_ctx.engine(check_schema=False)
     try:
+        with _readable(engine):
+            migrate.check_migratable(engine)
+        if revision not in ("head", "heads") and revision not in migrate.known_revisions():
+            raise UsageError(f"unknown revision '{revision}' (head {migrate.head_revision()})")
         migrate.upgrade(engine, revision)
         typer.echo(f"database at {migrate.current_revision(engine)}")
     finally:
@@ -89,7 +112,8 @@ def current(ctx: typer.Context) -> None:
     app_ctx: AppContext = ctx.obj
     engine = app_ctx.engine(check_schema=False)
     try:
-        rev = migrate.current_revision(engine)
+        with _readable(engine):
+            rev = migrate.check_migratable(engine)
         head = migrate.head_revision()
         state = "head" if rev == head else f"behind head {head}: run 'jobacct db upgrade'"
         typer.echo(f"{rev or '(empty)'} ({state})")

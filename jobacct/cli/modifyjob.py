@@ -35,6 +35,8 @@ _SETTABLE = {
     "systemcomment": "SystemComment",
 }
 _CONDITIONS = ("jobid", "cluster", "users", "accounts", "starttime", "endtime")
+#: Conditions that are lists: given twice, they add up (sacctmgr, tracker issue 14).
+_LIST_CONDITIONS = frozenset({"jobid", "cluster", "users", "accounts"})
 
 
 class ConfirmationNeededError(JobAcctError):
@@ -105,6 +107,12 @@ def _parse(words: list[str]) -> tuple[dict[str, str], Changes]:
                     f"unknown condition '{word}': use JobID, Cluster, Users, Accounts,"
                     " StartTime or EndTime"
                 )
+            if name in conditions and conditions[name] != value:
+                if name not in _LIST_CONDITIONS:
+                    raise UsageError(f"condition {key.strip()} given twice with other values")
+                # sacctmgr adds a repeated list condition to its list (slurm_addto_char_list):
+                # "JobID=37 where JobID=36" is jobs 37 and 36, not only the last one.
+                value = f"{conditions[name]},{value}"
             conditions[name] = value
         else:
             field = _SETTABLE.get(name)
@@ -113,7 +121,10 @@ def _parse(words: list[str]) -> tuple[dict[str, str], Changes]:
                     f"cannot set '{word}': only DerivedExitCode, Comment, AdminComment and"
                     " SystemComment can be changed"
                 )
-            values[field] = value.strip("\"'") if len(value) > 1 else value
+            value = value.strip("\"'") if len(value) > 1 else value
+            if field in values and values[field] != value:
+                raise UsageError(f"{field} set twice with other values")
+            values[field] = value
     if ids:
         conditions["jobid"] = ",".join([*ids, *filter(None, [conditions.get("jobid")])])
     if not values:

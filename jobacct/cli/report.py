@@ -90,6 +90,9 @@ def _recipients(values: list[str] | None) -> list[str]:
                 if "@" not in address or any(c.isspace() for c in address):
                     raise UsageError(f"invalid mail address '{address}'")
                 out.append(address)
+    if values and not out:
+        # "--mail-to ''" (an unset variable in a crontab) must not turn into printing.
+        raise UsageError("--mail-to needs a mail address")
     return out
 
 

@@ -40,6 +40,7 @@ from jobacct.query import (
 )
 from jobacct.slurmtime import TimeSpecError, parse_time
 from jobacct.splitread import Helpers, processes_wanted
+from jobacct.users import numeric_id
 
 
 def _now() -> int:
@@ -128,13 +129,32 @@ def build_filter(
     f.names = _split(names)
     user_list = _split(users)
     if user_list is not None and "-1" not in user_list:
-        f.uids = [int(u) for u in user_list if u.isdigit()]
-        f.user_names = [u for u in user_list if not u.isdigit()]
+        f.uids, f.user_names = _ids_and_names(user_list, "user id")
     elif user_list is None and not (
         all_users or caller_uid == 0 or f.selectors or f.nodes is not None
     ):
         f.uids = [caller_uid]
     return f
+
+
+def _ids_and_names(items: list[str], what: str) -> tuple[list[int], list[str]]:
+    """Split a ``-u``/``-g`` list into ids and names.
+
+    Raises:
+        UsageError: for a number that is no uid/gid (above 4294967295).
+    """
+    ids: list[int] = []
+    names: list[str] = []
+    for item in items:
+        try:
+            value = numeric_id(item, what)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if value is None:
+            names.append(item)
+        else:
+            ids.append(value)
+    return ids, names
 
 
 _TASK_RANGE = re.compile(r"[0-9]+_\[[^\]]*\]?")
@@ -174,8 +194,7 @@ def _add_selection(
     """
     group_list = _split(groups)
     if group_list is not None:
-        f.gids = [int(g) for g in group_list if g.isdigit()]
-        f.group_names = [g for g in group_list if not g.isdigit()]
+        f.gids, f.group_names = _ids_and_names(group_list, "group id")
     f.partitions = _split(partitions)
     f.qos = _split(qos)
     f.wckeys = _split(wckeys)

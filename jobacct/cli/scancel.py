@@ -16,6 +16,7 @@ import typer
 
 from jobacct import caller
 from jobacct.cli.context import AppContext
+from jobacct.textsafe import encodable
 
 
 def scancel(
@@ -137,8 +138,14 @@ def scancel(
         )
         if value
     }
+    try:
+        ids = split_ids(job_ids or [])
+    except ScancelExit as exc:
+        for line in exc.lines:
+            sys.stderr.write(encodable(line + "\n"))
+        raise typer.Exit(exc.status) from None
     opts = Options(
-        ids=split_ids(job_ids or []),
+        ids=ids,
         batch=batch,
         full=full,
         hurry=hurry,
@@ -171,7 +178,7 @@ def scancel(
             opts.nodelist = nodelist
             opts.nodes = parse_nodelist_option(nodelist)
         for line in warnings:
-            sys.stderr.write(line + "\n")
+            sys.stderr.write(encodable(line + "\n"))
         if opts.clusters and any(c.lower() in ("all", "-1") for c in opts.clusters):
             opts.clusters = None
         engine = app_ctx.engine()
@@ -188,13 +195,13 @@ def scancel(
             engine.dispose()
     except ScancelExit as exc:
         for line in exc.lines:
-            sys.stderr.write(line + "\n")
+            sys.stderr.write(encodable(line + "\n"))
         raise typer.Exit(exc.status) from None
     raise typer.Exit(status)
 
 
 def _write_err(text: str) -> None:
-    sys.stderr.write(text)
+    sys.stderr.write(encodable(text))
 
 
 def _ask(prompt: str) -> bool | None:

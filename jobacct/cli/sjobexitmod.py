@@ -55,8 +55,19 @@ def sjobexitmod(
     except (JobIdError, ExitCodeError) as exc:
         raise UsageError(str(exc)) from exc
     if selector.step_id is not None:
-        # sacctmgr takes "jobid=40.0" as job 40 (golden case 16); so do we.
-        selector = JobSelector(selector.job_id, selector.array_task, selector.het_offset)
+        # DerivedExitCode and Comment belong to the job: "201.batch" is a slip, not job 201
+        # (sacctmgr's "where jobid=40.0" does modify job 40, golden case 16: modify-job
+        # keeps that; sjobexitmod refuses it, tracker issue 14).
+        raise UsageError(
+            f"invalid job id '{job_id}': sjobexitmod annotates jobs; give the job's id"
+            f" ({job_id.strip().split('.', 1)[0]})"
+        )
+    if listing or show_history:
+        given = [o for o, v in (("-e", exit_code), ("-r", reason)) if v is not None]
+        if given or (listing and show_history):
+            # -l and --history only read; a change given with them would be silently dropped.
+            shown = " and ".join([*given, *(["--history"] if listing and show_history else [])])
+            raise UsageError(f"-l/--history list only: {shown} cannot be used with them")
     if listing:
         _list(app_ctx, selector, cluster)
         return

@@ -4,11 +4,12 @@ Rules:
 
 * **Control characters.** When stdout is a terminal, every C0 control (U+0000-U+001F, tab and
   newline included), DEL (U+007F) and C1 control (U+0080-U+009F) in a cell is printed as the
-  four visible characters ``\\xNN`` (ESC is ``\\x1b``), so a job name or comment cannot move
-  the cursor, retitle the window or inject escape sequences. This applies to the table, ``-p``,
-  ``-P`` and ``--csv``; the cell is escaped *before* it is fitted to its width, so columns stay
-  aligned. Piped or redirected output is never changed. (``--json``/``--ndjson`` need no
-  help: JSON escapes every control character.)
+  four visible characters ``\\xNN`` (ESC is ``\\x1b``), and every bidirectional override
+  (U+202E...) as ``\\uNNNN`` (:mod:`jobacct.textsafe`, one rule for every command), so a job
+  name or comment cannot move the cursor, retitle the window or inject escape sequences.
+  This applies to the table, ``-p``, ``-P`` and ``--csv``; the cell is escaped *before* it
+  is fitted to its width, so columns stay aligned. Piped or redirected output is never
+  changed. (``--json``/``--ndjson`` need no help: JSON escapes every control character.)
 * **Colour.** Only the fixed-width table, only on a terminal, and only when ``NO_COLOR`` is
   unset or empty (https://no-color.org) and ``TERM`` is not ``dumb``. State cells:
   COMPLETED green; FAILED, OUT_OF_MEMORY, NODE_FAIL, BOOT_FAIL red; TIMEOUT, CANCELLED,
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from jobacct.fields import Column
+from jobacct.textsafe import escape
 
 RESET = "\x1b[0m"
 RED = "\x1b[31m"
@@ -49,9 +51,6 @@ STATE_COLOURS: dict[str, str] = {
 }
 EXIT_FIELDS = frozenset({"ExitCode", "DerivedExitCode", "DerivedExitCodeComputed"})
 
-_CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
-_ESCAPES = str.maketrans({code: f"\\x{code:02x}" for code in _CONTROLS})
-
 
 @dataclass(frozen=True)
 class Terminal:
@@ -72,8 +71,8 @@ def detect(stream: TextIO, environ: Mapping[str, str]) -> Terminal:
 
 
 def neutralise(text: str) -> str:
-    """``text`` with every C0/C1 control character and DEL written as ``\\xNN``."""
-    return text.translate(_ESCAPES)
+    """``text`` with every C0/C1 control, DEL and bidi override escaped (jobacct.textsafe)."""
+    return escape(text)
 
 
 def colour_for(column: Column, value: str) -> str | None:

@@ -18,6 +18,7 @@ from jobacct.report.document import Report
 from jobacct.report.render_data import render_csv, render_json
 from jobacct.report.render_markup import render_html, render_markdown
 from jobacct.report.render_text import render_text
+from jobacct.textsafe import escape
 
 FORMATS = ("text", "csv", "json", "markdown", "html")
 
@@ -64,9 +65,18 @@ def plain_text(report: Report) -> str:
 
 
 def write_report(report: Report, fmt: str, out: TextIO, *, terminal: bool = False) -> None:
-    """Write ``report`` to ``out`` in format ``fmt`` (one of :data:`FORMATS`)."""
+    """Write ``report`` to ``out`` in format ``fmt`` (one of :data:`FORMATS`).
+
+    ``terminal``: ``out`` is a terminal, so CSV values have control characters and bidi
+    overrides escaped (:mod:`jobacct.textsafe`; Markdown always has them escaped).
+    """
     if fmt == "text":
         render_text(report, out, terminal=terminal)
+    elif fmt == "csv" and terminal:
+        # Records stay records (CRLF ends); what is inside them cannot act on the terminal.
+        buffer = io.StringIO()
+        render_csv(report, buffer)
+        out.write("\r\n".join(escape(r) for r in buffer.getvalue().split("\r\n")))
     elif fmt == "csv":
         render_csv(report, out)
     elif fmt == "json":

@@ -1,8 +1,9 @@
 """The report as Markdown and as one self-contained HTML page.
 
 Markdown: a level-1 heading (title and window), the filters, unit and summary as a list, each
-table as a GitHub pipe table under a level-2 heading, notes in italics. ``|`` and backslashes
-in values are escaped. Charts are not drawn in Markdown.
+table as a GitHub pipe table under a level-2 heading, notes in italics. ``|``, backslashes,
+HTML (``<``, ``>``, ``&``), control characters and bidi overrides in values are escaped.
+Charts are not drawn in Markdown.
 
 HTML: one file with everything inline (CSS in a ``<style>`` element, charts as ``<img>`` whose
 ``src`` the caller chooses: a ``data:image/png;base64`` URI for a file, a ``cid:`` reference
@@ -17,10 +18,14 @@ from typing import TextIO
 
 from jobacct.report.cells import cell_text
 from jobacct.report.document import Report
+from jobacct.textsafe import escape
 
 
 def _md(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    # A Markdown file is read rendered, where HTML passes through (<script>): HTML-escape;
+    # control characters and bidi overrides are written visibly (jobacct.textsafe).
+    text = escape(html.escape(text.replace("\n", " "), quote=False))
+    return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
 def render_markdown(report: Report, out: TextIO) -> None:

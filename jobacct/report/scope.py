@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jobacct.errors import UsageError
+from jobacct.users import numeric_id
+
 
 def split_list(text: str | None) -> list[str] | None:
     """``a,b`` -> ``["a", "b"]``; None when the option was not given."""
@@ -35,8 +38,18 @@ class Scope:
         users: str | None = None,
         partitions: str | None = None,
     ) -> Scope:
-        """A scope from the options' comma lists."""
-        return cls(split_list(clusters), split_list(accounts), split_list(users),
+        """A scope from the options' comma lists.
+
+        Raises:
+            UsageError: for a uid above 4294967295.
+        """
+        user_list = split_list(users)
+        for user in user_list or ():
+            try:
+                numeric_id(user)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+        return cls(split_list(clusters), split_list(accounts), user_list,
                    split_list(partitions))  # fmt: skip
 
     def as_dict(self) -> dict[str, list[str]]:

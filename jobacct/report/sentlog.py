@@ -31,11 +31,19 @@ def state_dir() -> Path:
 
 @dataclass
 class SentRecord:
-    """What was sent of one report: Message-ID, subject, and recipient -> epoch accepted."""
+    """What was sent of one report: Message-ID, subject, recipient -> epoch accepted, and
+    recipient -> epoch of a send whose outcome is not known (``unconfirmed``).
+
+    A recipient is written to ``unconfirmed`` *before* the message goes out and moved to
+    ``recipients`` when the server accepts it, or dropped when the server refused it before
+    taking the message. One still there after a run (killed, or the server's final reply
+    lost) may have the message: it is not sent again without ``--resend``.
+    """
 
     message_id: str
     subject: str
     recipients: dict[str, int] = field(default_factory=dict)
+    unconfirmed: dict[str, int] = field(default_factory=dict)
 
 
 class SentLog:
@@ -67,11 +75,22 @@ class SentLog:
         except (OSError, ValueError):
             return None  # unreadable: treat as unsent rather than never sending again
         return SentRecord(
-            data.get("message_id", ""), data.get("subject", ""), dict(data.get("recipients", {}))
+            data.get("message_id", ""),
+            data.get("subject", ""),
+            dict(data.get("recipients", {})),
+            dict(data.get("unconfirmed", {})),
         )
 
+    def remove(self, key: str) -> None:
+        """Forget report ``key`` (nobody got it: a failed first send leaves no record)."""
+        self._path(key, ".json").unlink(missing_ok=True)
+
     def write(self, key: str, record: SentRecord) -> None:
-        """Store ``record`` atomically (write a temporary file, then rename it)."""
+        """Store ``record`` atomically (write a temporary file, then rename it).
+
+        Raises:
+            OSError: the directory cannot be written.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self._path(key, ".json")
         tmp = path.with_suffix(".json.tmp")
@@ -81,6 +100,7 @@ class SentLog:
                     "message_id": record.message_id,
                     "subject": record.subject,
                     "recipients": record.recipients,
+                    "unconfirmed": record.unconfirmed,
                 },
                 indent=1,
             )

@@ -16,6 +16,7 @@ from typing import Any
 
 from jobacct.report.scope import Scope
 from jobacct.sqltext import Sql, quote_char
+from jobacct.users import numeric_id
 
 #: Rows fetched per ``fetchmany`` call on sqlite3.
 BATCH = 2000
@@ -43,8 +44,9 @@ def scope_sql(q: Sql, scope: Scope) -> list[str]:
     if scope.partitions is not None:
         out.append(q.in_(q.col("job", "partition"), scope.partitions))
     if scope.users is not None:
-        uids = [int(u) for u in scope.users if u.isdigit()]
-        names = [u for u in scope.users if not u.isdigit()]
+        ids = [numeric_id(u) for u in scope.users]
+        uids = [i for i in ids if i is not None]
+        names = [u for u, i in zip(scope.users, ids) if i is None]
         out.append(
             f"({q.in_(q.col('job', 'uid'), uids)} OR {q.in_(q.col('job', 'user_name'), names)})"
         )

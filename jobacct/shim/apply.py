@@ -190,11 +190,15 @@ def parse_event(item: AnyEvent | Mapping[str, Any] | str, where: str) -> Incomin
             return Incoming(event, where, item.strip())
         event = adapter().validate_python(dict(item))
         return Incoming(event, where, json.dumps(dict(item), separators=(",", ":")))
+    except RecursionError:
+        raise ShimEventError(where, None, "JSON nested too deeply") from None
     except ValidationError as exc:
         data: Any = item
         if isinstance(item, str):
             try:
                 data = json.loads(item)
+            except RecursionError:
+                raise ShimEventError(where, None, "JSON nested too deeply") from None
             except ValueError:
                 raise ShimEventError(where, None, "not a JSON object") from None
         if not isinstance(data, dict):

@@ -65,6 +65,8 @@ SignalApi = Literal[
 #: The legacy checkpoint calls (§9): jobacct.checkpoint.CheckpointAction.
 
 Uint32 = Annotated[int, Field(ge=0, le=0xFFFFFFFF)]
+#: A count kept in a signed 64-bit column (bytes, microseconds, MiB).
+Int64 = Annotated[int, Field(ge=0, le=2**63 - 1)]
 Epoch = Annotated[int, Field(ge=0, le=0xFFFFFFFF, description="epoch seconds UTC")]
 #: A raw wait(2) status as the controller holds it (uint32; NO_VAL = never reported).
 RawStatus = Annotated[int, Field(ge=0, le=0xFFFFFFFF, description="raw wait(2) status")]
@@ -91,6 +93,15 @@ class _Common(BaseModel):
         int,
         Field(ge=0, le=2**63 - 1, description="the controller's sequence of the event in its job"),
     ]
+
+    @model_validator(mode="after")
+    def _not_before_submit(self) -> Any:
+        # A start, an end or a request before the job's submission is a broken clock or a
+        # forged event, and would print an End in 1970 (tracker issue 14).
+        when = getattr(self, "time", None)
+        if when is not None and when < self.submit:
+            raise ValueError(f"time {when} is before the job's submit time {self.submit}")
+        return self
 
     @property
     def key(self) -> tuple[str, int, int, int]:
@@ -176,7 +187,8 @@ class JobSubmit(_Common):
         | None
     ) = None
     req_cpus: Uint32 | None = None
-    req_mem: Annotated[int, Field(ge=0, description="MiB")] | None = None
+    req_nodes: Uint32 | None = None
+    req_mem: Annotated[int, Field(ge=0, le=2**63 - 1, description="MiB")] | None = None
     nodelist: LongText | None = None
     work_dir: LongText | None = None
     eligible: Epoch | None = None
@@ -222,9 +234,9 @@ class StepEnd(_WithExit, _Common):
     exit_code: ExitText | None = None
     state: StepEndState | None = None
     kill_requid: Uint32 | None = None
-    max_rss: Annotated[int, Field(ge=0, description="bytes")] | None = None
-    user_cpu_usec: Annotated[int, Field(ge=0)] | None = None
-    system_cpu_usec: Annotated[int, Field(ge=0)] | None = None
+    max_rss: Annotated[int, Field(ge=0, le=2**63 - 1, description="bytes")] | None = None
+    user_cpu_usec: Int64 | None = None
+    system_cpu_usec: Int64 | None = None
 
     _step = field_validator("step")(_check_step)
 
@@ -284,7 +296,9 @@ class Signal(_Common):
 
     type: Literal["signal"]
     uid: Uint32
-    signal: Annotated[int, Field(ge=0, le=999)] | str
+    #: A real signal, 1..64, as slurm_kill_job(3) callers send it (scancel's sig_name2num):
+    #: Slurm's pseudo signals (SIG_OOM, 99x) never come from a request (§1.3).
+    signal: Annotated[int, Field(ge=1, le=64)] | str
     flags: Annotated[int, Field(ge=0, le=0xFFFF, description="KILL_* bits")] = 0
     time: Epoch
     api: SignalApi
@@ -295,8 +309,8 @@ class Signal(_Common):
     @field_validator("signal")
     @classmethod
     def _signal(cls, value: int | str) -> int | str:
-        if isinstance(value, str):
-            signal_number(value)
+        if isinstance(value, str) and not 1 <= signal_number(value) <= 64:
+            raise ValueError(f"signal '{value}' is not a signal 1..64")
         return value
 
     @property

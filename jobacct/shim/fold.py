@@ -75,6 +75,7 @@ _SUBMIT_FIELDS = (
     "het_job_offset",
     "timelimit",
     "req_cpus",
+    "req_nodes",
     "req_mem",
     "nodelist",
     "work_dir",
@@ -207,6 +208,12 @@ def fold(events: Iterable[LifecycleEvent]) -> Folded:
         job["nodelist"] = start.get("nodelist") or None  # "": none allocated (pending cancel)
         job["nnodes"] = start.get("nnodes")
         job["ncpus"] = start.get("ncpus")
+        if submits and job["time_eligible"] is None and job["nodelist"]:
+            # A job that ran was eligible. Without the controller's word on when, take its
+            # submission: slurmdbd writes the begin time as time_eligible at job start
+            # (as_mysql_job_start), and that is the submit time unless --begin/--hold said
+            # otherwise. Left NULL, the job would be hidden from every windowed sacct (§4.7).
+            job["time_eligible"] = submits[0].submit
     end: JobEnd | None = None
     if ends:
         reports = _Reports(ends)
@@ -222,6 +229,14 @@ def fold(events: Iterable[LifecycleEvent]) -> Folded:
         job["kill_requid"] = reports.get("kill_requid", same_end)
     if submits or starts or ends:
         job["state"] = end.state if end is not None else "RUNNING" if starts else "PENDING"
+    if submits:
+        # A job that got no allocation (pending, or cancelled while pending: its late
+        # job_start has no nodes) counts what it asked for: sacct's NNodes and AllocCPUS read
+        # tres_alloc, or tres_req when that is empty (print.c PRINT_NNODES, PRINT_ALLOC_CPUS).
+        if not job.get("nnodes") and job.get("req_nodes"):
+            job["nnodes"] = job["req_nodes"]
+        if not job.get("ncpus") and job.get("req_cpus"):
+            job["ncpus"] = job["req_cpus"]
     for key, pair in steps.items():
         out.steps[key] = _fold_step(key, pair, end)
     # The controller's DerivedExitCode at job end: the newest report that carries one.
