@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from jobacct.jobid import JobSelector
@@ -331,11 +332,16 @@ def step_order_sql(q: Sql) -> str:
 
 def select_list(q: Sql, table: str, columns: Sequence[str], prefix: str = "") -> str:
     """``table."a", table."b" AS "s_b"...`` for the select list."""
+    return _select_list(q.quote, table, tuple(columns), prefix)
+
+
+@lru_cache(maxsize=256)
+def _select_list(quote: str, table: str, columns: tuple[str, ...], prefix: str) -> str:
+    # Made once per set of columns: the daemon answers thousands of lookups with a few sets.
+    q = Sql(quote)
     if not prefix:
         return ", ".join(q.col(table, name) for name in columns)
-    return ", ".join(
-        f"{q.col(table, name)} AS {q.quote}{prefix}{name}{q.quote}" for name in columns
-    )
+    return ", ".join(f"{q.col(table, name)} AS {quote}{prefix}{name}{quote}" for name in columns)
 
 
 def joined_lines_sql(
