@@ -42,6 +42,12 @@ def serve_as(uid: int, scope_of: Callable[[int], JobScope | None] | None = None)
     _served_uid, _scope_of = uid, scope_of
 
 
+def may_read(uid: int | None, account: str | None) -> bool:
+    """Whether the caller may see a job of ``uid`` in ``account`` (:func:`read_scope`)."""
+    scope = read_scope()
+    return scope is None or uid == scope.uid or (account is not None and account in scope.accounts)
+
+
 def read_scope() -> JobScope | None:
     """The jobs the caller may read: None (all) unless a daemon with ``PrivateData=jobs``
     serves a user below Operator (slurm-semantics.md, PrivateData)."""

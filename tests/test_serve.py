@@ -557,6 +557,14 @@ def test_private_data_jobs_limits_what_users_read(private_daemon: Daemon) -> Non
     assert sorted(j["job_id"] for j in body["jobs"]) == [601, 602, 603]
     report = private_daemon.run(ALICE, "report", "failures", "-S", "2026-11-01")
     refused(report, 1, "ESLURM_ACCESS_DENIED: with PrivateData=jobs the reports")
+    # Nor does annotating tell her that root's job exists, or what its history holds.
+    for args in (
+        ["sjobexitmod", "--history", str(ROOT_JOB)],
+        ["sjobexitmod", "-r", "x", str(ROOT_JOB)],
+        ["modify-job", "-i", "where", f"JobID={ROOT_JOB}", "set", "Comment=x"],
+    ):
+        refused(private_daemon.run(ALICE, *args), 1, "ESLURM_INVALID_JOB_ID")
+    assert private_daemon.run(BOB, "sjobexitmod", "--history", "601").returncode == 0
 
 
 # ---------------------------------------------------------------- start-up checks
