@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from jobacct.config import check_reachable, missing_store
 from jobacct.errors import DatabaseUnavailableError, JobAcctError
 from jobacct.sqltext import (
     Sql,
@@ -77,18 +78,9 @@ def connect(path: Path) -> StoreConnection:
     Raises:
         DatabaseUnavailableError: if the file does not exist (never creates one).
     """
-    try:
-        path.stat()
-    except PermissionError as exc:
-        raise DatabaseUnavailableError(
-            f"cannot open database file {path}: {exc.strerror} (only the store's owner may;"
-            " others go through the jobacct server: see the README, 'Serving the store')"
-        ) from None
-    except OSError:
-        raise DatabaseUnavailableError(
-            f"database file {path} does not exist: run 'jobacct db init' to create it,"
-            " or pass --db sample_db/jobacct.sqlite"
-        ) from None
+    check_reachable(path)
+    if not path.exists():
+        raise missing_store(path)
     # Autocommit mode: transactions are begun explicitly (read_lines), as the SQLAlchemy
     # engine's "begin" event does.
     conn = sqlite3.connect(

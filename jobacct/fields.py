@@ -246,23 +246,51 @@ def _ave_cpufreq(khz: int | None) -> str:
 
 
 def _planned(r: Any, ctx: Ctx) -> int:
-    """Reserved (Slurm 23.02+: Planned): seconds from eligible to start.
+    """Reserved (Slurm 23.02+: Planned): seconds from eligible to start, as print.c's ``int``.
 
-    Never eligible: 0; cancelled before it started: eligible to end; still pending: eligible
-    to now.
+    Never eligible: 0; still pending: eligible to now. A job that ended without starting
+    (cancelled while pending) reaches sacct with start NO_VAL (its Start prints ``None``), so
+    ``start - eligible`` is NO_VAL - eligible, which wraps negative in print.c's ``int`` and
+    prints INVALID (real 22.05.8, tests/test_oracle.py).
     """
     eligible: int | None = r.time_eligible
     if eligible is None or eligible == INFINITE:
         return 0
     if r.time_start is not None:
-        return int(r.time_start) - eligible
+        return _int32(int(r.time_start) - eligible)
     if r.time_end is not None:
-        return int(r.time_end) - eligible
-    return ctx.now - eligible
+        return _int32(NO_VAL - eligible)
+    return _int32(ctx.now - eligible)
 
 
 def _planned_cpu(r: Any, ctx: Ctx) -> int:
-    return _planned(r, ctx) * (r.req_cpus or 0)
+    # (start - eligible) * req_cpus is computed in time_t, then stored in print.c's int
+    eligible: int | None = r.time_eligible
+    if eligible is None or eligible == INFINITE:
+        return 0
+    if r.time_start is not None:
+        span = int(r.time_start) - eligible
+    elif r.time_end is not None:
+        span = NO_VAL - eligible
+    else:
+        span = ctx.now - eligible
+    return _int32(span * (r.req_cpus or 0))
+
+
+def _int32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+def _planned_secs(value: int) -> str:
+    # print_fields_time_from_secs gets (uint64_t)tmp_int: -1/-2 are INFINITE64/NO_VAL64
+    # (blank), any other negative value a negative time_t (INVALID)
+    return "" if value in (-1, -2) else format_elapsed(value)
+
+
+def _planned_raw(value: int) -> str:
+    # print_fields_uint64 of the int: a negative value prints as its uint64 wrap
+    return "" if value in (-1, -2) else str(value if value >= 0 else value + (1 << 64))
 
 
 def _req_nodes_step(r: Any, _ctx: Ctx) -> str:
@@ -295,7 +323,10 @@ _FIELDS: list[Field] = [
     Field(
         "AllocNodes",
         10,
-        job=lambda r, c: format_size(r.nnodes),
+        # PRINT_ALLOC_NODES prints nodes_alloc, 0 for a job that never got nodes (cancelled
+        # while pending), where NNodes prints the requested count (oracle test, 22.05.8).
+        job=lambda r, c: format_size(r.nnodes if r.nodelist not in (None, "", "None assigned")
+                                     else 0),
         step=lambda r, c: format_size(r.s_nnodes),
     ),
     Field(
@@ -356,8 +387,10 @@ _FIELDS: list[Field] = [
         step=lambda r, c: str(_step_elapsed(r, c) * r.s_ncpus),
     ),
     Field(
+        # 22.05.8 prints DBIndex left-aligned in 10 columns (real sacct, oracle test); the
+        # -21 of later releases' fields[] is not 22.05's.
         "DBIndex",
-        -21,
+        -10,
         Kind.NUM,
         job=lambda r, c: _text(r.db_index),
         step=lambda r, c: _text(r.db_index),
@@ -488,9 +521,9 @@ _FIELDS: list[Field] = [
     Field("ReqTRES", 10, job=lambda r, c: _text(r.req_tres)),
     Field("Reservation", 20, job=lambda r, c: _text(r.reservation)),
     Field("ReservationId", 8, Kind.NUM, job=lambda r, c: _uint(r.resv_id)),
-    Field("Reserved", 10, Kind.SECS, job=lambda r, c: format_elapsed(_planned(r, c))),
-    Field("ResvCPU", 10, Kind.SECS, job=lambda r, c: format_elapsed(_planned_cpu(r, c))),
-    Field("ResvCPURAW", 10, Kind.NUM, job=lambda r, c: str(_planned_cpu(r, c))),
+    Field("Reserved", 10, Kind.SECS, job=lambda r, c: _planned_secs(_planned(r, c))),
+    Field("ResvCPU", 10, Kind.SECS, job=lambda r, c: _planned_secs(_planned_cpu(r, c))),
+    Field("ResvCPURAW", 10, Kind.NUM, job=lambda r, c: _planned_raw(_planned_cpu(r, c))),
     Field("Start", 19, Kind.DATE, job=_job_start, step=lambda r, c: c.date(r.s_time_start)),
     Field(
         "State",

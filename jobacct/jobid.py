@@ -16,13 +16,17 @@ EXTERN_STEP = -4
 BATCH_STEP = -5
 INTERACTIVE_STEP = -6
 
+#: How sacct prints the special steps. The pending step is "TDB" in Slurm 22.05's sacct
+#: (``log_build_step_id_str``'s spelling; real 22.05.8 prints ``3000.TDB``, found by the oracle
+#: test), while ``-j`` takes ``TBD`` (``_STEP_BY_NAME``).
 STEP_NAMES: dict[int, str] = {
     BATCH_STEP: "batch",
     EXTERN_STEP: "extern",
     INTERACTIVE_STEP: "interactive",
-    PENDING_STEP: "TBD",
+    PENDING_STEP: "TDB",
 }
-_STEP_BY_NAME = {name.lower(): step for step, name in STEP_NAMES.items()}
+_STEP_BY_NAME = {"batch": BATCH_STEP, "extern": EXTERN_STEP, "interactive": INTERACTIVE_STEP,
+                 "tbd": PENDING_STEP}
 
 #: Largest job id Slurm hands out (``MAX_JOB_ID`` 0x03FFFFFF is the default; the wire type is
 #: uint32 and the DB column ``int unsigned``).

@@ -535,7 +535,12 @@ def _lines(
             yield row, False
         for step in steps:
             line = make(job + step)
-            if wanted is not None and (line.s_step_id, line.s_step_het_component) not in wanted:
+            # A selector without a step component (4200+1.0) names the step in every
+            # component: slurmdbd adds step_het_comp to its step query only when given.
+            if wanted is not None and not (
+                (line.s_step_id, line.s_step_het_component) in wanted
+                or (line.s_step_id, None) in wanted
+            ):
                 continue
             if f.nodes is not None and not _on_nodes(line.s_nodelist, f.nodes):
                 continue

@@ -35,9 +35,26 @@ def header_lines(columns: Sequence[Column]) -> list[str]:
     return [" ".join(names) + " ", " ".join(dashes) + " "]
 
 
+def _fit_bytes(value: str, width: int, cut: bool) -> str:
+    """Fit a non-ASCII cell by UTF-8 bytes, as print_fields_str's strlen/memcpy/%*.*s do.
+
+    A cut may split a character: its leading bytes stay, as surrogate escapes that write out
+    as those bytes (real 22.05.8 prints such bytes, tests/test_oracle.py).
+    """
+    size = abs(width)
+    raw = value.encode("utf-8", "surrogateescape")
+    if len(raw) > size:
+        raw = raw[: size - 1] + b"+" if cut and size > 0 else raw[:size]
+    fill = b" " * (size - len(raw))
+    raw = raw + fill if width < 0 else fill + raw
+    return raw.decode("utf-8", "surrogateescape")
+
+
 def fit(value: str, width: int, kind: Kind) -> str:
     """Fit one cell to ``width`` (negative = left-aligned) as print_fields.c does."""
     size = abs(width)
+    if not value.isascii() and kind is not Kind.DATE:
+        return _fit_bytes(value, width, kind is Kind.STR)
     if len(value) > size:
         if kind is Kind.STR:
             value = value[: size - 1] + "+" if size > 0 else ""
@@ -74,6 +91,8 @@ def fitter(width: int, kind: Kind) -> Callable[[str], str]:
         cut = size - 1
 
         def fit_str(value: str) -> str:
+            if not value.isascii():
+                return _fit_bytes(value, width, True)
             if len(value) > size:
                 value = value[:cut] + "+" if size > 0 else ""
             return pad(value, size)
@@ -86,7 +105,7 @@ def fitter(width: int, kind: Kind) -> Callable[[str], str]:
             return pad(hashes if len(value) > size else value, size)
 
         return fit_date
-    return lambda value: pad(value, size)
+    return lambda value: pad(value, size) if value.isascii() else _fit_bytes(value, width, False)
 
 
 def line_writer(

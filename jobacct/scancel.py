@@ -380,7 +380,11 @@ def _session(engine: Engine) -> Iterator[Session]:
 
 
 def _resolve_user(session: Session, opts: Options, uid: int) -> int | None:
-    """The uid ``-u``/``--me`` selects: passwd first, then user names stored in the records.
+    """The uid ``-u``/``--me`` selects: a number is a uid; a name is looked up among the user
+    names stored in the records first, as ``sacct -u`` matches them, then in passwd.
+
+    The store is the accounting truth: a host user who happens to share a name with a
+    cluster user (another uid) must not make scancel miss the jobs sacct lists for that name.
 
     Raises:
         ScancelExit: ``scancel: error: Invalid user name: X``, status 1.
@@ -389,15 +393,21 @@ def _resolve_user(session: Session, opts: Options, uid: int) -> int | None:
         return uid
     if opts.user is None:
         return None
-    from jobacct.users import UnknownUserError, resolve_uid
+    from jobacct.users import UnknownUserError, numeric_id, resolve_uid
 
+    try:
+        number = numeric_id(opts.user)
+    except ValueError:
+        raise ScancelExit([f"{ERROR}Invalid user name: {opts.user}"]) from None
+    if number is not None:
+        return number
+    stored = session.scalars(select(Job.uid).where(Job.user_name == opts.user).limit(1)).first()
+    if stored is not None:
+        return int(stored)
     try:
         return resolve_uid(opts.user)[0]
     except UnknownUserError:
-        stored = session.scalars(select(Job.uid).where(Job.user_name == opts.user).limit(1)).first()
-        if stored is None:
-            raise ScancelExit([f"{ERROR}Invalid user name: {opts.user}"]) from None
-        return stored
+        raise ScancelExit([f"{ERROR}Invalid user name: {opts.user}"]) from None
 
 
 def _flags(opts: Options) -> int:

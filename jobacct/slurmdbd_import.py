@@ -166,8 +166,10 @@ _JOB_STATE_BASE = 0xFF
 #: ``state_reason_prev`` numbers of Slurm **22.05** (``enum job_state_reason`` in
 #: ``slurm/slurm.h``) with the strings sacct prints for them (``job_state_reason_string``).
 #: The enum is append-only within a release series but numbers differ between releases, so
-#: this table is only right for dumps of a 22.05 slurmdbd. 34 is ``DEFUNCT_WAIT_34`` (no
-#: string); 199 and 200 are the last values, which a 22.05 controller may never write.
+#: this table is only right for dumps of a 22.05 slurmdbd. Checked value by value against
+#: real 22.05.8 sacct (tests/test_oracle.py): 33 and 34 still print the Blue Gene era
+#: strings, and 198 is the last value 22.05.8 names; sacct prints larger ones as the
+#: number (:func:`reason_text`).
 #: ``WAIT_QOS_MAX_BB_MINS_PER_JOB`` prints ``AssocMaxBBMinutesPerJob``: Slurm's own string.
 _REASON_LINES = """
 0 WAIT_NO_REASON None
@@ -203,7 +205,8 @@ _REASON_LINES = """
 30 WAIT_QOS_JOB_LIMIT QOSJobLimit
 31 WAIT_QOS_RESOURCE_LIMIT QOSResourceLimit
 32 WAIT_QOS_TIME_LIMIT QOSTimeLimit
-33 FAIL_SIGNAL RaisedSignal
+33 WAIT_BLOCK_MAX_ERR BlockMaxError
+34 WAIT_BLOCK_D_ACTION BlockFreeAction
 35 WAIT_CLEANING Cleaning
 36 WAIT_PROLOG Prolog
 37 WAIT_QOS QOSNotAllowed
@@ -368,8 +371,6 @@ _REASON_LINES = """
 196 WAIT_QOS_MAX_BILLING_PER_ACCT MaxBillingPerAccount
 197 WAIT_QOS_MIN_BILLING QOSMinBilling
 198 WAIT_RESV_DELETED ReservationDeleted
-199 WAIT_RESV_INVALID ReservationInvalid
-200 FAIL_CONSTRAINTS Constraints
 """
 
 
@@ -424,9 +425,10 @@ def state_name(value: int) -> tuple[str, int]:
 
 
 def reason_text(value: int) -> str | None:
-    """sacct's Reason for a ``state_reason_prev`` of Slurm 22.05; None if it has none."""
+    """sacct's Reason for a ``state_reason_prev`` of Slurm 22.05: a number 22.05.8 does not
+    name (a later release's reason) prints as the number, as real 22.05.8 sacct prints it."""
     entry = REASONS_2205.get(value)
-    return entry[1] if entry else None
+    return entry[1] if entry else str(value)
 
 
 def job_flags_text(flags: int) -> str | None:
@@ -437,7 +439,8 @@ def job_flags_text(flags: int) -> str | None:
     if flags & ~_FLAG_KNOWN:
         return None
     if flags == 0:
-        return "None"
+        # real 22.05.8 sacct prints an empty Flags cell for 0 (tests/test_oracle.py)
+        return None
     parts: list[str] = []
     if flags & _FLAG_NOTSET:
         parts.append("SchedNotSet")
@@ -530,11 +533,12 @@ def format_tres_usage(
 
 
 #: ``task_dist_states`` base values of ``slurm.h`` with ``slurm_step_layout_type_name``'s
-#: names. Three-level distributions return their name alone (no Pack/NoPack suffix).
+#: names, as real 22.05.8 sacct prints them.
 _LAYOUTS_2 = {
     0x0001: "Cyclic",
     0x0002: "Block",
-    0x0003: "Arbitrary",
+    # real 22.05.8 sacct's text for SLURM_DIST_ARBITRARY (tests/test_oracle.py)
+    0x0003: "arbitrary task distribution",
     0x0004: "Plane",
     0x0011: "CCyclic",
     0x0021: "CBlock",
@@ -572,10 +576,8 @@ _DIST_NO_PACK_NODES = 0x400000
 def task_layout_name(task_dist: int) -> str:
     """sacct's Layout for a step's ``task_dist`` (``slurm_step_layout_type_name``)."""
     base = task_dist & _DIST_STATE_BASE
-    three = _LAYOUTS_3.get(base)
-    if three is not None:
-        return three
-    parts = [_LAYOUTS_2.get(base, "Unknown")]
+    # three-level names take the Pack/NoPack suffixes too (real 22.05.8: CCyclicCyclic,Pack)
+    parts = [_LAYOUTS_3.get(base) or _LAYOUTS_2.get(base, "Unknown")]
     if task_dist & _DIST_PACK_NODES:
         parts.append("Pack")
     if task_dist & _DIST_NO_PACK_NODES:
@@ -832,17 +834,17 @@ def _read_job(cells: _Cells, where: str, ctx: _Context) -> _JobRec:
     if cells.has("state_reason_prev"):
         reason_id = cells.num("state_reason_prev")
         v["reason"] = None if reason_id is None else reason_text(reason_id)
-        if reason_id is not None and v["reason"] is None:
+        if reason_id is not None and reason_id not in REASONS_2205:
             ctx.warnings.append(
                 f"{where}: job {job_id}: state_reason_prev {reason_id} is not a Slurm 22.05"
-                " reason; Reason left empty"
+                " reason; Reason is the number, as 22.05.8 sacct prints it"
             )
     if cells.has("flags"):
         flags = cells.num("flags")
         text = None if flags is None else job_flags_text(flags)
         if text is not None:
             v["flags"] = text
-        elif flags is not None:
+        elif flags:  # 0 is an empty Flags cell
             ctx.warnings.append(
                 f"{where}: job {job_id}: flags {flags} has bits Slurm 22.05 does not name;"
                 " Flags left unset"
@@ -1149,12 +1151,26 @@ def _read_all(
         if "ncpus" not in step.values:
             # print.c: a step without a CPU count in its tres_alloc shows its job's.
             step.values["ncpus"] = job.cpu_from_tres
+        _end_open_step(step, job)
         job.steps.append(step)
     if errors:
         _raise(f"{job_source}, {step_source}", errors)
     for job in jobs:
         _sum_cpu(job)
     return jobs
+
+
+def _end_open_step(step: _StepRec, job: _JobRec) -> None:
+    """A step row with no end, of a job that ended, ends with the job and in its state.
+
+    That is how slurmdbd reads it for sacct (as_mysql_jobacct_process.c, ``_cluster_get_jobs``:
+    "if the job has ended end the step also", ``step->end = job->end; step->state =
+    job->state``): a step a crashed controller never closed prints the job's End and State.
+    """
+    job_end = job.values.get("time_end")
+    if step.values.get("time_end") is None and job_end is not None:
+        step.values["time_end"] = job_end
+        step.values["state"] = job.values.get("state", step.values.get("state"))
 
 
 #: Steps count toward the job's CPU times once finished (state >= COMPLETED, §4.1).

@@ -11,6 +11,7 @@ tests/test_sacct_options.py (``EXPLAIN QUERY PLAN`` never says ``SCAN job``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -187,13 +188,16 @@ def _nodes_clause(q: Sql, nodes: frozenset[str]) -> str:
     return f"({nodelist} IS NOT NULL AND {_any(likes)})"
 
 
-def where_sql(q: Sql, f: Any, start: int, end: int, span: int | None = None) -> str:
+def where_sql(
+    q: Sql, f: Any, start: int, end: int, span: int | None = None, *, selectors: bool = True
+) -> str:
     """The WHERE conditions (ANDed) of a :class:`jobacct.query.JobFilter` and its window.
 
     ``span``, if given, must be at least ``max(time_end - time_eligible)`` over the stored
     jobs (seconds; :func:`span_sql` reads it): a plain listing then also bounds the eligible
     time of the ended jobs from below, which selects the same jobs (see there) but lets the
     index scan start near the window instead of at the first job ever stored.
+    ``selectors=False`` leaves the ``-j`` condition out (the window rules of ``-j`` stay).
     """
     c = q.col
     clauses: list[str] = []
@@ -221,7 +225,7 @@ def where_sql(q: Sql, f: Any, start: int, end: int, span: int | None = None) -> 
         clauses.append(f"{eligible} IS NOT NULL")
         clauses.append(f"{eligible} < {q.p(end)}")
         clauses.append(f"({t_end} IS NULL OR {t_end} >= {q.p(start)})")
-    if f.selectors:
+    if f.selectors and selectors:
         clauses.append(_selectors_clause(q, f.selectors, f.whole_hetjob))
     if f.clusters is not None:
         clauses.append(q.in_(c("job", "cluster"), f.clusters))
@@ -282,15 +286,33 @@ def where_sql(q: Sql, f: Any, start: int, end: int, span: int | None = None) -> 
     if not f.duplicates:
         # §4.7: revoked federation siblings are hidden without -D.
         clauses.append(f"{c('job', 'state')} != 'REVOKED'")
-        # §4.8: without -D only the newest record of a job id is shown (requeues, reuse).
-        # SELECT 1: the unique (cluster, job_id_raw, time_submit) index covers it.
+        # §4.8: without -D only the newest record of a job id is shown (requeues, reuse),
+        # newest among the records the other conditions select: slurmdbd drops duplicates
+        # while it walks its query's result (as_mysql_jobacct_process.c, ordered by id_job,
+        # time_submit desc), so `-s RQ` shows a requeued job's REQUEUED record even though a
+        # newer record of the job exists (real 22.05.8, tests/test_oracle.py). The same
+        # conditions are applied to the newer record, except -j (it names the same job id).
+        # SELECT 1: the unique (cluster, job_id_raw, time_submit) index finds the candidates.
+        newer = _Renamed(quote=q.quote, params=q.params)
+        selected = where_sql(
+            newer, dataclasses.replace(f, duplicates=True), start, end, span, selectors=False
+        )
         clauses.append(
             f"NOT EXISTS (SELECT 1 FROM job AS newer WHERE "
             f"{c('newer', 'cluster')} = {c('job', 'cluster')}"
             f" AND {c('newer', 'job_id_raw')} = {c('job', 'job_id_raw')}"
-            f" AND {c('newer', 'time_submit')} > {c('job', 'time_submit')})"
+            f" AND {c('newer', 'time_submit')} > {c('job', 'time_submit')}"
+            f" AND {c('newer', 'state')} != 'REVOKED' AND {selected})"
         )
     return " AND ".join(clauses)
+
+
+@dataclass
+class _Renamed(Sql):
+    """:class:`Sql` whose ``job`` columns are those of the ``newer`` alias (same parameters)."""
+
+    def col(self, table: str, name: str) -> str:
+        return super().col("newer" if table == "job" else table, name)
 
 
 def span_sql(f: Any) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -204,10 +205,18 @@ def build_golden_store(path: Path) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Figures some suites report at the end of the run (the fuzz examples run)."""
-    import sys
-
+    """Figures some suites report at the end of the run: the fuzz examples run, and the
+    oracle's count of compared and differing lines (tests/test_oracle.py), also written to
+    ``oracle-summary.txt`` in the oracle test's temporary directory."""
     fuzz = sys.modules.get("tests.test_fuzz")
-    line = fuzz.pytest_terminal_summary_line() if fuzz is not None else ""
-    if line:
-        terminalreporter.write_line(line)
+    fuzz_line = fuzz.pytest_terminal_summary_line() if fuzz is not None else ""
+    if fuzz_line:
+        terminalreporter.write_line(fuzz_line)
+    oracle = sys.modules.get("tests.test_oracle")
+    line = oracle.summary_line() if oracle is not None else None
+    if line is None:
+        return
+    terminalreporter.write_line(line)
+    where = oracle.SUMMARY.get("dir") if oracle is not None else None
+    if where:
+        (Path(where) / "oracle-summary.txt").write_text(line + "\n")

@@ -120,12 +120,14 @@ def test_failures_every_number(failures_url: str) -> None:
     ]  # fmt: skip
     (chart,) = r.charts
     assert chart.categories == ["11-20", "11-21"]
+    # By state and code (issue 15): a TIMEOUT's 0:0 is not a lone "0:0" in the legend.
     assert [(s.label, s.values) for s in chart.series] == [
-        ("1:0", [2.0, 2.0]),
-        ("0:0", [1.0, 0.0]),
-        ("0:125", [0.0, 1.0]),
-        ("0:9", [0.0, 1.0]),
-        ("2:0", [0.0, 1.0]),
+        ("FAILED 1:0", [2.0, 1.0]),
+        ("FAILED 0:9", [0.0, 1.0]),
+        ("FAILED 2:0", [0.0, 1.0]),
+        ("NODE_FAIL 1:0", [0.0, 1.0]),
+        ("OUT_OF_MEMORY 0:125", [0.0, 1.0]),
+        ("TIMEOUT 0:0", [1.0, 0.0]),
     ]
 
 

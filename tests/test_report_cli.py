@@ -6,7 +6,9 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -210,3 +212,21 @@ def test_units_match_like_sreport() -> None:
     assert [unit.text(s, 0) for s in (29, 30, 90, 150, 89)] == ["0", "0", "2", "2", "1"]
     assert parse_unit("percent").text(1, 3) == "33.33%"
     assert parse_unit("percent").text(5, 0) == "0.00%"
+
+
+@pytest.mark.parametrize("fmt", ["text", "csv", "markdown", "json"])
+def test_report_into_a_closed_pipe_exits_0(tmp_path: Path, fmt: str) -> None:
+    """Issue 15: `report ... | head -1` exited 1 (Rich's own broken-pipe exit); sacct exits 0."""
+    import shutil
+    import subprocess
+    import sys
+
+    store = tmp_path / "sample.sqlite"
+    shutil.copy(Path(__file__).parent.parent / "sample_db" / "jobacct.sqlite", store)
+    command = (
+        f"{sys.executable} -m jobacct --db {store} report cancellations -S 2026-11-01"
+        f" -E 2026-11-23 --format {fmt} | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}"
+    )
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TZ": "UTC"})  # fmt: skip
+    assert (done.stdout, done.stderr) == ("0\n", "")

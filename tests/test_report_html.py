@@ -108,7 +108,7 @@ def test_html_report_charts_are_drawn(sqlite_url: str, tmp_path: Path) -> None:
 
     info = _probe(chromium, page, tmp_path)
     (img,) = info["imgs"]
-    assert img["alt"] == "Failures per day by ExitCode"
+    assert img["alt"] == "Failures per day by state and ExitCode"
     assert img["complete"] and (img["w"], img["h"]) == (900, 360)
     assert (img["bw"], img["bh"]) == (902, 362)  # drawn at its size, inside a 1 px border
 

@@ -103,10 +103,7 @@ def test_mail_arrives_with_both_parts_and_charts(
     args = ["failures", *WINDOW, "--mail-to", "ops@example.org,boss@example.org"]
     result = run(db, env, *args)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(
-        "Sent Job Failures 2026-11-20T00:00:00 - 2026-11-21T23:59:59 (172800 secs) to "
-        "ops@example.org, boss@example.org (<jobacct-report."
-    )
+    assert (result.stdout, result.stderr) == ("", "")  # quiet under cron (issue 15)
     (sender, rcpts, message), = inbox.messages  # fmt: skip
     assert sender == "jobacct@cluster.example"
     assert rcpts == ["ops@example.org", "boss@example.org"]
@@ -137,7 +134,7 @@ def test_mail_arrives_with_both_parts_and_charts(
     # A retry (cron rerun) sends nothing: the sent record has both recipients.
     again = run(db, env, *args)
     assert again.returncode == 0, again.stderr
-    assert again.stdout.startswith("Not sent again to ops@example.org, boss@example.org")
+    assert (again.stdout, again.stderr) == ("", "")
     assert len(inbox.messages) == 1
     record = next((tmp_path / "state" / "jobacct" / "sent-reports").glob("*.json"))
     assert "ops@example.org" in record.read_text()
@@ -262,3 +259,26 @@ def test_empty_mail_to_is_refused(db: str, tmp_path: Path) -> None:
     result = run(db, {"XDG_STATE_HOME": str(tmp_path)}, "failures", *WINDOW, "--mail-to", "")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == "jobacct: error: --mail-to needs a mail address\n"
+
+
+def test_mail_says_what_it_did_on_a_terminal(
+    db: str,
+    smtp_server: tuple[int, Inbox],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from jobacct.cli import main
+
+    port, _inbox = smtp_server
+    for key, value in smtp_env(port, tmp_path).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    args = ["--db", db, "report", "failures", *WINDOW, "--mail-to", "ops@example.org"]
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith(
+        "Sent Job Failures 2026-11-20T00:00:00 - 2026-11-21T23:59:59 (172800 secs) to "
+        "ops@example.org (<jobacct-report."
+    )
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith("Not sent again to ops@example.org")

@@ -659,3 +659,25 @@ def test_real_uids(tmp_path: Path) -> None:
     jobs = jobs_of(url)
     assert (jobs[31].state, jobs[31].kill_requid, jobs[34].state) == ("CANCELLED", 1001, "RUNNING")
     assert shutil.which("true") is not None
+
+
+def test_host_user_with_a_cluster_users_name(  # type: ignore[no-untyped-def]
+    seeded: str, capsys, monkeypatch
+) -> None:
+    """Issue 15: a host with its own "bob" (uid 1002, not the store's 4001) must not change
+    what scancel -u bob does; sacct -u matches the stored name too: one rule for both."""
+    import pwd
+
+    real_getpwnam = pwd.getpwnam
+
+    def host_passwd(name: str) -> pwd.struct_passwd:
+        if name in ("bob", "alice"):
+            return pwd.struct_passwd((name, "x", 1002, 1002, "", f"/home/{name}", "/bin/sh"))
+        return real_getpwnam(name)
+
+    monkeypatch.setattr(pwd, "getpwnam", host_passwd)
+    url = seeded
+    assert run(url, 0, "scancel", "--state=PENDING", "--user=bob", "--partition=debug",
+               capsys=capsys, monkeypatch=monkeypatch) == (0, "", "")  # fmt: skip
+    states = {k: j.state for k, j in jobs_of(url).items()}
+    assert (states[1240], states[1241], states[1242]) == ("CANCELLED", "PENDING", "PENDING")

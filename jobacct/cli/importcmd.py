@@ -87,6 +87,41 @@ def _read_user_map(path: str) -> dict[int, str]:
     return names
 
 
+def _read_qos_table(path: str) -> dict[int, str]:
+    """id -> name from a ``mysql -B`` dump of slurmdbd's ``qos_table`` (sacct's QOS names)."""
+    try:
+        rows = read_mysql_tsv(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
+    names: dict[int, str] = {}
+    for number, row in enumerate(rows, start=2):
+        ident, name = row.get("id"), row.get("name")
+        if ident is None or not ident.isdigit() or name is None:
+            raise UsageError(f"{path}:{number}: expected the id and name columns of qos_table")
+        names[int(ident)] = name
+    return names
+
+
+def _read_tres_table(path: str) -> dict[int, str]:
+    """id -> sacct's TRES name (``cpu``, ``gres/gpu``) from a dump of ``tres_table``."""
+    try:
+        rows = read_mysql_tsv(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
+    names: dict[int, str] = {}
+    for number, row in enumerate(rows, start=2):
+        ident, kind, name = row.get("id"), row.get("type"), row.get("name")
+        if ident is None or not ident.isdigit() or not kind:
+            raise UsageError(
+                f"{path}:{number}: expected the id, type and name columns of tres_table"
+            )
+        if row.get("deleted") not in (None, "0"):
+            continue
+        # slurmdb_make_tres_string: "type/name" when the TRES has a name, else the type
+        names[int(ident)] = f"{kind}/{name}" if name else kind
+    return names
+
+
 def _local_names(ids: set[int], lookup: Callable[[int], str]) -> dict[int, str]:
     names: dict[int, str] = {}
     for ident in ids:
@@ -103,6 +138,13 @@ def _ids(rows: list[dict[str, str | None]], column: str) -> set[int]:
 
 _JOB_TABLE_HELP = "mysql -B dump of <cluster>_job_table."
 _STEP_TABLE_HELP = "mysql -B dump of <cluster>_step_table."
+_QOS_TABLE_HELP = (
+    "mysql -B dump of qos_table (id and name columns), naming id_qos (without it QOS is empty)."
+)
+_TRES_TABLE_HELP = (
+    "mysql -B dump of tres_table (id, type, name columns), naming GRES, licenses and other"
+    " TRES beyond the built-in eight (without it they are left out of AllocTRES/ReqTRES)."
+)
 _USER_MAP_HELP = (
     "uid -> user name: passwd format or 'UID NAME' lines (default: this host's passwd)."
 )
@@ -119,6 +161,12 @@ def slurmdbd(
     user_map: Annotated[
         str | None, typer.Option("--user-map", metavar="FILE", help=_USER_MAP_HELP)
     ] = None,
+    qos_table: Annotated[
+        str | None, typer.Option("--qos-table", metavar="FILE", help=_QOS_TABLE_HELP)
+    ] = None,
+    tres_table: Annotated[
+        str | None, typer.Option("--tres-table", metavar="FILE", help=_TRES_TABLE_HELP)
+    ] = None,
 ) -> None:
     """Import a Slurm 22.05 slurmdbd's job and step tables (mysql -B dumps), idempotently.
 
@@ -126,7 +174,7 @@ def slurmdbd(
     Group names come from this host's group database.
 
     Example: mysql -B -e 'SELECT * FROM tux_job_table' slurm_acct_db > jobs.tsv
-    (likewise tux_step_table), then
+    (likewise tux_step_table, and qos_table and tres_table for QOS and TRES names), then
     jobacct import slurmdbd --job-table jobs.tsv --step-table steps.tsv --cluster tux
     """
     app_ctx: AppContext = ctx.obj
@@ -142,6 +190,8 @@ def slurmdbd(
     else:
         users = _local_names(_ids(job_rows, "id_user"), lambda uid: pwd.getpwuid(uid).pw_name)
     groups = _local_names(_ids(job_rows, "id_group"), lambda gid: grp.getgrgid(gid).gr_name)
+    qos_names = _read_qos_table(qos_table) if qos_table is not None else None
+    tres_names = _read_tres_table(tres_table) if tres_table is not None else None
     with app_ctx.session() as session:
         result = import_slurmdbd(
             session,
@@ -150,6 +200,8 @@ def slurmdbd(
             cluster,
             users,
             groups,
+            qos_names=qos_names,
+            tres_names=tres_names,
             job_source=job_table,
             step_source=step_table,
         )

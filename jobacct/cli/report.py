@@ -18,6 +18,7 @@ import typer
 from jobacct.cli.context import AppContext
 from jobacct.errors import DatabaseUnavailableError, JobAcctError, UsageError
 from jobacct.fastread import open_store, sqlite_url_path
+from jobacct.formats.stream import silence
 
 app = typer.Typer(
     help="Reports for cron: failures, cancellations, utilization, top users, accounts.",
@@ -154,11 +155,19 @@ def _run(
         finally:
             engine.dispose()
     if settings is None:
-        write_report(report, out_format, sys.stdout, terminal=sys.stdout.isatty())
+        try:
+            write_report(report, out_format, sys.stdout, terminal=sys.stdout.isatty())
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # `| head` went away: not an error, as for sacct (exit 0).
+            silence(sys.stdout)
         return
     from jobacct.report.mail import send_report
 
     result = send_report(report, recipients, settings, resend=resend, now=now)
+    if not sys.stdout.isatty():
+        # Quiet success under cron: any output would be mailed to the crontab's owner daily.
+        return
     if result.sent_to:
         typer.echo(f"Sent {report.heading()} to {', '.join(result.sent_to)} ({result.message_id})")
     if result.already:

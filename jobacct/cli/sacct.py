@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sqlite3
@@ -433,6 +434,14 @@ def sacct(
         whole_hetjob=whole_hetjob,
     )
     f.visible = caller.read_scope()  # PrivateData=jobs through the daemon
+    # as_mysql_jobacct_process.c: a -s list of PENDING alone sets only_pending, and slurmdbd
+    # then reads no steps at all: no step lines, and the job lines' step sums are zero, as
+    # with -X (JOBCOND_FLAG_NO_STEP).
+    no_steps = allocations or f.states == ["PENDING"]
+    f.allocations_only = no_steps
+    # Real 22.05.8 sacct --json lists every record, as -D does: a requeued job's earlier
+    # records and revoked federation siblings too (oracle test, tests/test_oracle.py).
+    f.duplicates = duplicates or json_out or ndjson
     # --array is a print option: sacct's --json dumps each record once, whatever it says.
     f.truncate, f.expand_arrays = truncate, expand_array and not (json_out or ndjson)
     try:
@@ -440,7 +449,7 @@ def sacct(
     except FilterError as exc:
         raise UsageError(str(exc)) from None
     render_ctx = Ctx(
-        now=now, time_format=os.environ.get("SLURM_TIME_FORMAT"), allocations=allocations
+        now=now, time_format=os.environ.get("SLURM_TIME_FORMAT"), allocations=no_steps
     )
     # --json/--ndjson print every column; the text formats only what their fields read.
     reads = None if (json_out or ndjson) else columns_read(columns)
@@ -456,6 +465,10 @@ def sacct(
             out=out,
         )
 
+    if out_mode is OutputMode.TABLE and isinstance(sys.stdout, io.TextIOWrapper):
+        # Cells are cut by bytes (jobacct.render): a cut inside a UTF-8 character leaves its
+        # leading bytes, written as they are, as sacct writes them.
+        sys.stdout.reconfigure(errors="surrogateescape")
     path = sqlite_url_path(app_ctx.url())
     if path is not None:
         # A SQLite file: stdlib sqlite3, no SQLAlchemy (jobacct.fastread); a big read is

@@ -22,8 +22,9 @@ deliberately differs from 22.05:
 * ``state``: ``{"current": <base state>, "reason": <reason>}``; a cancellation's uid is not
   in ``current`` (sacct's "CANCELLED by 0") but in ``kill_request_user``, as a user name (the
   owner's name when the owner cancelled, else the passwd name, else the uid as a string).
-* ``time``: epoch seconds; a time jobacct does not know (never started, still running) is 0,
-  as in 22.05. ``elapsed`` is sacct's Elapsed (running jobs count up to now). ``limit`` is
+* ``time``: epoch seconds; a time jobacct does not know (not started yet, still running) is
+  0, as in 22.05; the start of a job that ended without starting is null, as in 22.05.
+  ``elapsed`` is sacct's Elapsed (running jobs count up to now). ``limit`` is
   minutes, null for UNLIMITED / not set. ``user``/``system``/``total`` CPU times are the
   stored ones (22.05 prints 0 for jobs; jobacct has the values sacct shows as UserCPU, ...).
 * ``flags``: sacct's Flags as data_parser names (SchedMain -> ``STARTED_ON_SCHEDULE``,
@@ -38,6 +39,9 @@ deliberately differs from 22.05:
   memory and disk in bytes, ``task``/``node`` from the *Task/*Node cells (null where those
   name no task). Records stored without them get empty lists, except ``requested.max``
   holding the step's MaxRSS when known.
+* ``array.task`` of an array record with pending tasks is sacct's task list text
+  (``4-7%2``); 22.05.8 prints slurmdbd's stored bitmap (``0xF0``), which the store does not
+  keep.
 * ``statistics.CPU.actual_frequency`` is AveCPUFreq in kHz, ``statistics.energy.consumed``
   ConsumedEnergy (22.05 printed 0 for both).
 * ``required.memory`` is the stored ReqMem in MiB (22.05 printed 0); ``reservation.name``
@@ -333,7 +337,9 @@ def job_object(r: Any, ctx: Ctx, users: UserNames) -> dict[str, Any]:
             "elapsed": _elapsed(r.time_start, r.time_end, r.time_suspended, ctx.now),
             "eligible": r.time_eligible or 0,
             "end": r.time_end or 0,
-            "start": r.time_start or 0,
+            # A job that ended without starting reaches sacct with start NO_VAL, which the
+            # 22.05 data_parser prints as null (real 22.05.8, tests/test_oracle.py).
+            "start": (r.time_start or 0) if r.time_start or r.time_end is None else None,
             "submission": r.time_submit or 0,
             "suspended": r.time_suspended or 0,
             "system": _cpu_time(r.system_cpu_usec),

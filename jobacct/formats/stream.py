@@ -19,12 +19,17 @@ def write_chunks(chunks: Iterable[str], out: TextIO) -> bool:
         out.flush()
         return True
     except BrokenPipeError:
-        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
-        try:
-            fileno = out.fileno()
-        except (OSError, ValueError):
-            return False
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, fileno)
-        os.close(devnull)
+        silence(out)
         return False
+
+
+def silence(out: TextIO) -> None:
+    """After EPIPE: point ``out`` at /dev/null so the interpreter's final flush does not
+    fail again (which would turn a reader that went away into exit status 1 or 120)."""
+    try:
+        fileno = out.fileno()
+    except (OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)

@@ -44,7 +44,7 @@ from jobacct.report.sql import columns, fetch, new_sql, scope_sql
 from jobacct.report.window import Window
 
 FAILURE_STATES = ("FAILED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL")
-#: Exit codes drawn as their own colour in the per-day chart; the rest is "other".
+#: (State, ExitCode) pairs drawn as their own colour in the per-day chart; the rest is "other".
 CHART_CODES = 6
 
 _COLUMNS = (
@@ -126,7 +126,9 @@ def build_failures(conn: Any, window: Window, scope: Scope, *, top: int = 10) ->
             by[name].setdefault(value, Tally()).add(hours)
         day = bisect.bisect_right(days, r.time_end) - 1
         per_day[day].add(hours)
-        day_codes[day][code] += 1
+        # Labelled by state and code: a TIMEOUT's ExitCode is 0:0, which alone reads as
+        # "succeeded" in a legend (tracker issue 15).
+        day_codes[day][f"{r.state} {code}"] += 1
 
     changed = [row[1:] for row in sorted(changed, key=lambda row: row[0])]
     report.summary = [
@@ -225,7 +227,7 @@ def _day_chart(days: list[int], day_codes: list[Counter[str]]) -> Chart:
         series.append(Series("other", [float(sum(c[x] for x in rest)) for c in day_codes]))
     return Chart(
         "failures-per-day",
-        "Failures per day by ExitCode",
+        "Failures per day by state and ExitCode",
         [_day_label(d)[5:] for d in days],
         series,
         "failed jobs",

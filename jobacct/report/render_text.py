@@ -10,6 +10,8 @@ names are shown as ``\\xNN`` (:func:`jobacct.formats.terminal.neutralise`), as i
 
 from __future__ import annotations
 
+import io
+import shutil
 from typing import TextIO
 
 from rich import box
@@ -31,9 +33,12 @@ def render_text(report: Report, out: TextIO, *, terminal: bool = False) -> None:
     if report.empty is not None:
         out.write(f"{report.heading()}: {report.empty}\n")
         return
+    # Rendered into a buffer, then written: Rich turns a closed pipe (`| head`) into
+    # SystemExit(1) itself, where jobacct's writers end quietly with status 0.
+    buffer = io.StringIO()
     console = Console(
-        file=out,
-        width=None if terminal else PLAIN_WIDTH,
+        file=buffer,
+        width=shutil.get_terminal_size().columns if terminal else PLAIN_WIDTH,
         force_terminal=terminal,
         no_color=not terminal,
         highlight=False,
@@ -83,3 +88,4 @@ def render_text(report: Report, out: TextIO, *, terminal: bool = False) -> None:
         console.print()
         for note in report.notes:
             console.print(Text(f"Note: {neutralise(note)}"), soft_wrap=True)
+    out.write(buffer.getvalue())

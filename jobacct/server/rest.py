@@ -193,6 +193,10 @@ async def _answer(
     state = request.app[STATE]
     peer = request_peer(request)
     loop = asyncio.get_running_loop()
+    # What slurmdbd gives slurmrestd, as it gives sacct --json: every record (a requeued
+    # job's earlier runs too, as -D), and no steps for a PENDING-only state list.
+    f.duplicates = True
+    f.allocations_only = f.states == ["PENDING"]
     try:
         window = default_window(f, now, parse_time("today", now))
     except FilterError as exc:
