@@ -11,6 +11,8 @@ working directory, and stream its bytes; a file the client cannot open raises th
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -44,3 +46,10 @@ def read_text(name: str | Path, encoding: str = "utf-8") -> str:
     """
     with open_binary(str(name)) as handle:
         return handle.read().decode(encoding)
+
+
+def size_of(handle: IO[bytes]) -> int:
+    """The size in bytes of an opened input if it is a regular file, else 0 (a pipe: the
+    client's file through the daemon, or standard input)."""
+    info = os.fstat(handle.fileno())
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0

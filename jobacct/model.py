@@ -384,3 +384,21 @@ class SignalRequest(Base):
     result: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index(None, "job_pk", "id"), Index(None, "time"))
+
+
+class ImportWatermark(Base):
+    """How far ``jobacct import slurmdbd --from`` has read one source (incremental imports).
+
+    ``source`` names the slurmdbd database and cluster (``host/db/cluster``, no password);
+    the next incremental run reads the job rows with a larger ``job_db_inx`` or a
+    ``mod_time`` at or after ``last_mod_time`` (epoch seconds UTC), with their steps.
+    """
+
+    __tablename__ = "import_watermark"
+
+    source: Mapped[str] = mapped_column(String(255), primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(64))
+    last_job_db_inx: Mapped[int] = mapped_column(BigInteger)
+    last_mod_time: Mapped[int] = mapped_column(BigInteger)
+    #: Epoch UTC of the last run that moved the marks.
+    updated: Mapped[int] = mapped_column(BigInteger)

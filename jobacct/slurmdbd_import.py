@@ -26,6 +26,8 @@ is written: a dump with a bad row writes nothing. The caller owns the transactio
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -455,16 +457,22 @@ def job_flags_text(flags: int) -> str | None:
     return ",".join(parts)
 
 
-def _tres_items(simple: str | None) -> list[tuple[int, int]]:
+_TRES_STRING = re.compile(r"[0-9]+=[0-9]+(?:,[0-9]+=[0-9]+)*")
+
+
+@functools.lru_cache(maxsize=8192)
+def _tres_items(simple: str | None) -> tuple[tuple[int, int], ...]:
+    # Cached: a step's usage strings repeat across its columns (ave/max/min/tot of one task)
+    # and node/task id strings repeat across steps (the import profile's hottest spot).
     if not simple:
-        return []
-    items: list[tuple[int, int]] = []
-    for part in simple.split(","):
-        ident, sep, count = part.partition("=")
-        if not sep or not ident.isdigit() or not count.isdigit():
-            raise ValueError(f"bad TRES string '{simple}'")
-        items.append((int(ident), int(count)))
-    return items
+        return ()
+    if not (simple.isascii() and _TRES_STRING.fullmatch(simple)):
+        raise ValueError(f"bad TRES string '{simple}'")
+    numbers = list(map(int, _TRES_SPLIT.split(simple)))
+    return tuple(zip(numbers[::2], numbers[1::2], strict=True))
+
+
+_TRES_SPLIT = re.compile("[,=]")
 
 
 def tres_count(simple: str | None, tres_id: int) -> int | None:
@@ -473,18 +481,42 @@ def tres_count(simple: str | None, tres_id: int) -> int | None:
     Raises:
         ValueError: the string is not ``id=count[,id=count...]``.
     """
-    for ident, count in _tres_items(simple):
-        if ident == tres_id:
-            return None if count in (NO_VAL64, INFINITE64) else count
-    return None
+    count = _tres_map(simple).get(tres_id)
+    return None if count in (NO_VAL64, INFINITE64) else count
 
 
 def _tres_raw(simple: str | None, tres_id: int) -> int | None:
     """The count of one TRES as stored (NO_VAL64/INFINITE64 included); None if absent."""
-    for ident, count in _tres_items(simple):
-        if ident == tres_id:
-            return count
-    return None
+    return _tres_map(simple).get(tres_id)
+
+
+@functools.lru_cache(maxsize=8192)
+def _tres_map(simple: str | None) -> dict[int, int]:
+    # The first count of an id wins, as a scan of the string finds it.
+    return {ident: count for ident, count in reversed(_tres_items(simple))}
+
+
+def _size_text(count: int) -> str:
+    """``units.format_size(count)`` for a whole count >= 0, without its general checks.
+
+    Same steps and float arithmetic (``convert_num_unit2`` with the exact flag, divisor
+    1024, no base unit): the import formats a few values for every step.
+    """
+    num = float(count)
+    if int(num) == 0:
+        return "0"
+    index = 0
+    while num >= 1024 and int(num) % 512 == 0:
+        num /= 1024
+        index += 1
+    suffix = _SIZE_UNITS[index] if index < len(_SIZE_UNITS) else "?"
+    whole = int(num)
+    if float(whole) == num:
+        return f"{whole}{suffix}"
+    return f"{num:.2f}{suffix}"
+
+
+_SIZE_UNITS = ("", "K", "M", "G", "T", "P")
 
 
 def format_tres_usage(
@@ -526,7 +558,7 @@ def format_tres_usage(
         elif ident == TRES_CPU:
             value = format_elapsed(count // CPU_TIME_ADJ)
         else:
-            value = format_size(count)
+            value = _size_text(count)
         items.append(f"{name}={value}")
     items.sort()
     return (",".join(items) or None), unknown
@@ -656,9 +688,11 @@ class _Cells:
         return None if value is None or value == "NULL" else value
 
     def num(self, name: str, *, signed: bool = False) -> int | None:
-        text = self.raw(name)
-        if text is None:
+        text = self.row[name]
+        if text is None or text == "NULL":
             return None
+        if text.isdigit() and text.isascii():
+            return int(text)
         body = text[1:] if signed and text.startswith("-") else text
         if not (body.isascii() and body.isdigit()):
             raise ValueError(f"{name} '{text}' is not {'an' if signed else 'a whole'} integer")
@@ -1051,26 +1085,36 @@ def step_usage(
             host list.
     """
     values: dict[str, Any] = {}
-    try:
-        nodes = list(hostlist.expand_hostlist(nodelist)) if nodelist else []
-    except hostlist.BadHostlist:
-        raise ValueError(f"nodelist '{nodelist}' is not a host list") from None
+    nodes = _expand_nodes(nodelist) if nodelist else ()
+    table = names if names is not None else TRES_NAMES
+    cache = _usage_cache(table)
     unknown: set[int] = set()
     for name, column in _USAGE_TEXT:
         if name not in usage:
             continue
-        text, missing = format_tres_usage(
-            usage[name],
-            names,
-            nodes=nodes if name.endswith("_nodeid") else None,
-            tasks=name.endswith("_taskid"),
-        )
-        values[column] = text
-        unknown.update(missing)
+        simple = usage[name]
+        kind = _USAGE_KIND[name]
+        key = (simple, kind, nodelist if kind == "node" else None)
+        found = cache.get(key)
+        if found is None:
+            if len(cache) > _USAGE_CACHE_SIZE:
+                cache.clear()
+            text, missing = format_tres_usage(
+                simple, table, nodes=list(nodes) if kind == "node" else None, tasks=kind == "task"
+            )
+            found = cache[key] = (text, tuple(missing))
+        values[column] = found[0]
+        unknown.update(found[1])
+    maps: dict[str, dict[int, int]] = {}
     for name, tres_id, what, column in _USAGE_STATS:
         if name not in usage:
             continue
-        count = tres_count(usage[name], tres_id)
+        counts = maps.get(name)
+        if counts is None:
+            counts = maps[name] = _tres_map(usage[name])
+        count = counts.get(tres_id)
+        if count in (NO_VAL64, INFINITE64):
+            count = None  # as tres_count
         if count is None:
             values[column] = None
         elif what == "cpu":
@@ -1084,8 +1128,45 @@ def step_usage(
     return values, sorted(unknown)
 
 
+#: How each usage column's values print: counts, node indexes or task ids.
+_USAGE_KIND = {
+    name: "node" if name.endswith("_nodeid") else "task" if name.endswith("_taskid") else "count"
+    for name, _ in _USAGE_TEXT
+}
+_USAGE_CACHE_SIZE = 20_000
+#: Formatted usage strings per TRES name table (held here, so its id stays its own).
+_USAGE_CACHES: dict[int, tuple[Mapping[int, str], dict[Any, Any]]] = {}
+
+
+def _usage_cache(table: Mapping[int, str]) -> dict[Any, Any]:
+    entry = _USAGE_CACHES.get(id(table))
+    if entry is None or entry[0] is not table:
+        if len(_USAGE_CACHES) > 16:
+            _USAGE_CACHES.clear()
+        entry = _USAGE_CACHES[id(table)] = (table, {})
+    return entry[1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _expand_nodes(nodelist: str) -> tuple[str, ...]:
+    try:
+        return tuple(hostlist.expand_hostlist(nodelist))
+    except hostlist.BadHostlist:
+        raise ValueError(f"nodelist '{nodelist}' is not a host list") from None
+
+
+_USAGE_NAMES = tuple(name for name, _ in _USAGE_TEXT)
+
+
 def _read_usage(cells: _Cells, v: dict[str, Any], ctx: _Context, where: str) -> None:
-    usage = {name: cells.raw(name) for name, _ in _USAGE_TEXT if cells.has(name)}
+    row = cells.row
+    # cells.raw of each usage column the row has, without a call per column.
+    usage = {
+        name: None if value == "NULL" else value
+        for name in _USAGE_NAMES
+        if name in row
+        for value in (row[name],)
+    }
     if not usage:
         return
     nodelist = cells.raw("nodelist") if cells.has("nodelist") else None

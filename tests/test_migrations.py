@@ -67,7 +67,7 @@ def _fill(url: str) -> None:
     """Rows in every table: the golden records, shim events, a cancel, an annotation..."""
     from sqlalchemy.orm import Session
 
-    from jobacct.model import Annotation, Coordinator, Job, UserPrivilege
+    from jobacct.model import Annotation, Coordinator, ImportWatermark, Job, UserPrivilege
     from jobacct.shim.apply import apply
     from jobacct.slurmdbd_import import import_slurmdbd, read_mysql_tsv
     from tests.conftest import GOLDEN
@@ -86,6 +86,15 @@ def _fill(url: str) -> None:
         )
         session.add(UserPrivilege(uid=1001, user_name="alice", admin_level="Operator"))
         session.add(Coordinator(uid=1002, account="lc"))
+        session.add(
+            ImportWatermark(
+                source="dbhost/slurm_acct_db/golden",
+                cluster="golden",
+                last_job_db_inx=72,
+                last_mod_time=1795347419,
+                updated=1795350000,
+            )
+        )
         job = session.scalars(select(Job).where(Job.job_id_raw == 37)).one()
         session.add(
             Annotation(

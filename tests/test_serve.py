@@ -497,6 +497,38 @@ def test_a_controller_uid_ingests_and_its_files_are_opened_with_its_rights(
     assert job(daemon.url, 802)["state"] == "FAILED"
 
 
+def test_a_controller_imports_its_own_files_through_the_socket(daemon: Daemon) -> None:
+    """import slurmdbd and import sacct with files the client opens and streams."""
+    if daemon.kind != "sqlite":
+        pytest.skip("the relay is the same for every backend")
+    golden = Path(__file__).parent / "golden"
+    names = {}
+    for name, source in (
+        ("jobs.tsv", golden / "db" / "golden_job_table.tsv"),
+        ("steps.tsv", golden / "db" / "golden_step_table.tsv"),
+        ("sacct.txt", None),
+    ):
+        target = daemon.shared / name
+        if source is not None:
+            shutil.copy(source, target)
+        else:
+            target.write_text(
+                "JobID|JobIDRaw|User|UID|Account|State|ExitCode|Submit|Start|End\n"
+                "77001|77001|bob|1002|chem|COMPLETED|0:0|2026-11-20T10:00:00|"
+                "2026-11-20T10:00:01|2026-11-20T10:05:00\n"
+            )
+        target.chmod(0o644)
+        names[name] = name  # relative: the client's working directory
+    done = daemon.run(
+        SLURM, "import", "slurmdbd", "--job-table", names["jobs.tsv"], "--step-table",
+        names["steps.tsv"], "--cluster", "golden",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    done = daemon.run(SLURM, "import", "sacct", "--cluster", CLUSTER, names["sacct.txt"])
+    assert done.returncode == 0, done.stderr
+    assert job(daemon.url, 77001)["uid"] == BOB
+
+
 def test_a_daemon_that_is_down_is_one_line_and_status_3(daemon: Daemon) -> None:
     done = daemon.run(ALICE, "sacct", env={"JOBACCT_SERVER": f"unix:{daemon.shared}/gone.sock"})
     refused(done, 3, "cannot reach the jobacct server at unix:")

@@ -463,13 +463,17 @@ def test_cli_imports_once_and_reports(
     ]
     capsys.readouterr()
     assert main(argv) == 0
-    out, _ = capsys.readouterr()
-    assert out == (
-        f"{JOB_TABLE}, {STEP_TABLE}: 44 job and 50 step rows, 44 jobs and 50 steps new or changed\n"
+    # Nothing on stdout (pipelines); the summary is one line on stderr, with the rate.
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(
+        f"{JOB_TABLE}, {STEP_TABLE}: 44 job and 50 step rows, 44 jobs and 50 steps new or changed ("
     )
+    assert err.endswith(" rows/s)\n") and err.count("\n") == 1
     assert main(argv) == 0
-    out, _ = capsys.readouterr()
-    assert out.endswith(": 44 job and 50 step rows, 0 jobs and 0 steps new or changed\n")
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert ": 44 job and 50 step rows, 0 jobs and 0 steps new or changed (" in err
     rows = _sacct(sqlite_url, capsys, "-j", "31,32", "-X", "-o", "JobID,User,UID,State")
     assert rows[1:] == [
         ["31", "alice", "1001", "CANCELLED by 1001"],

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import grp
+import io
 import pwd
 import sys
-from collections.abc import Callable
-from typing import Annotated
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Annotated, Any
 
 import typer
 
 from jobacct import inputs
 from jobacct.cli.context import AppContext
+from jobacct.cli.progress import ImportProgress
 from jobacct.config import read_config
 from jobacct.errors import UsageError
-from jobacct.importer import import_sacct
-from jobacct.slurmdbd_import import import_slurmdbd, read_mysql_tsv
+from jobacct.slurmdbd_import import read_mysql_tsv
+from jobacct.slurmdbd_stream import (
+    DEFAULT_CHUNK_ROWS,
+    StreamResult,
+    TsvReader,
+    import_slurmdbd_stream,
+)
+from jobacct.slurmtime import parse_time
+
+_CHUNK_HELP = "Rows (jobs + steps) written per transaction."
 
 app = typer.Typer(help="Load records from Slurm's own output.", no_args_is_help=True)
 
@@ -29,39 +40,88 @@ def sacct(
     cluster: Annotated[
         str | None, typer.Option("--cluster", help="Cluster for rows without a Cluster field.")
     ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Leave out unreadable rows, count and list them.")
+    ] = False,
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", metavar="N", min=1, help=_CHUNK_HELP)
+    ] = DEFAULT_CHUNK_ROWS,
 ) -> None:
     """Import `sacct --parsable2 --format=...` output (header line required), idempotently.
 
-    All files are imported in one transaction: a file with an unreadable row writes nothing.
+    Each file is read as a stream and written in chunks of rows, one transaction each: an
+    unreadable row stops the import with nothing of its chunk written (earlier chunks stay;
+    a re-run completes it), or is left out with --skip-bad. Progress and the summary go to
+    stderr.
 
     Example: sacct -a -P -o ALL -S now-1days | jobacct import sacct --cluster tux -
     """
     app_ctx: AppContext = ctx.obj
     default_cluster = cluster or str(read_config().get("cluster", "cluster"))
-    texts: list[tuple[str, list[str]]] = []
-    for name in files:
-        try:
+    handles: list[tuple[str, Any, int | None]] = []
+    try:
+        for name in files:
             if name == "-":
-                texts.append(("<stdin>", sys.stdin.read().splitlines()))
-            else:
-                texts.append((name, inputs.read_text(name).splitlines()))
+                handles.append(("<stdin>", sys.stdin, None))
+                continue
+            try:
+                # Through the daemon the client opens the file (jobacct.inputs): a pipe.
+                binary = inputs.open_binary(name)
+            except OSError as exc:
+                raise UsageError(f"cannot read {name}: {exc}") from exc
+            handle = io.TextIOWrapper(binary, encoding="utf-8")
+            handles.append((name, handle, inputs.size_of(binary)))
+        engine = app_ctx.engine()
+        try:
+            for source, handle, size in handles:
+                _sacct_one(engine, source, handle, size, default_cluster, skip_bad, chunk_rows)
+        finally:
+            engine.dispose()
+    finally:
+        for _, handle, size in handles:
+            if size is not None:
+                handle.close()
+
+
+def _sacct_one(
+    engine: Any,
+    source: str,
+    handle: Any,
+    size: int | None,
+    default_cluster: str,
+    skip_bad: bool,
+    chunk_rows: int,
+) -> None:
+    from jobacct.sacct_stream import import_sacct_stream
+
+    def position() -> tuple[int, int | None]:
+        return (handle.buffer.tell() if size is not None else 0), size
+
+    with ImportProgress(f"import sacct {source}", position if size else None) as progress:
+        try:
+            result = import_sacct_stream(
+                engine,
+                handle,
+                default_cluster,
+                source,
+                chunk_rows=chunk_rows,
+                skip_bad=skip_bad,
+                on_chunk=lambda _result, rows: progress.update(rows),
+            )
         except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {name}: {exc}") from exc
-    with app_ctx.session() as session:
-        results = [
-            (source, import_sacct(session, lines, default_cluster, source))
-            for source, lines in texts
-        ]
-    for source, result in results:
-        ignored = (
-            f"; fields not stored: {','.join(result.ignored_fields)}"
-            if result.ignored_fields
-            else ""
-        )
-        typer.echo(
-            f"{source}: {result.jobs_seen} job and {result.steps_seen} step rows,"
-            f" {result.jobs_changed} jobs and {result.steps_changed} steps new or changed{ignored}"
-        )
+            raise UsageError(f"cannot read {source}: {exc}") from exc
+    for message in result.errors:
+        typer.echo(f"jobacct: skipped: {message}", err=True)
+    ignored = (
+        f"; fields not stored: {','.join(result.ignored_fields)}" if result.ignored_fields else ""
+    )
+    skipped = f", {result.bad_rows} bad rows skipped" if result.bad_rows else ""
+    typer.echo(
+        f"{source}: {result.jobs_seen} job and {result.steps_seen} step rows,"
+        f" {result.jobs_changed} jobs and {result.steps_changed} steps new or changed{skipped}"
+        f"{ignored} ({progress.elapsed():.1f} s, {progress.rate():,.0f} rows/s)",
+        err=True,
+    )
 
 
 def _read_user_map(path: str) -> dict[int, str]:
@@ -122,18 +182,42 @@ def _read_tres_table(path: str) -> dict[int, str]:
     return names
 
 
-def _local_names(ids: set[int], lookup: Callable[[int], str]) -> dict[int, str]:
-    names: dict[int, str] = {}
-    for ident in ids:
-        try:
-            names[ident] = lookup(ident)
-        except (KeyError, OverflowError):
-            continue
-    return names
+class _LocalNames(Mapping[int, str]):
+    """uid/gid -> name from this host's passwd or group database, looked up when first
+    needed (a streamed import meets its users as it goes)."""
+
+    def __init__(self, lookup: Callable[[int], str]) -> None:
+        self._lookup = lookup
+        self._known: dict[int, str | None] = {}
+
+    def get(self, key: int, default: Any = None) -> Any:
+        if key not in self._known:
+            try:
+                self._known[key] = self._lookup(key)
+            except (KeyError, OverflowError):
+                self._known[key] = None
+        found = self._known[key]
+        return default if found is None else found
+
+    def __getitem__(self, key: int) -> str:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return str(found)
+
+    def __iter__(self) -> Iterator[int]:
+        return (k for k, v in self._known.items() if v is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for v in self._known.values() if v is not None)
 
 
-def _ids(rows: list[dict[str, str | None]], column: str) -> set[int]:
-    return {int(v) for row in rows if (v := row.get(column)) is not None and v.isdigit()}
+def _passwd_names() -> _LocalNames:
+    return _LocalNames(lambda uid: pwd.getpwuid(uid).pw_name)
+
+
+def _group_names() -> _LocalNames:
+    return _LocalNames(lambda gid: grp.getgrgid(gid).gr_name)
 
 
 _JOB_TABLE_HELP = "mysql -B dump of <cluster>_job_table."
@@ -146,18 +230,81 @@ _TRES_TABLE_HELP = (
     " TRES beyond the built-in eight (without it they are left out of AllocTRES/ReqTRES)."
 )
 _USER_MAP_HELP = (
-    "uid -> user name: passwd format or 'UID NAME' lines (default: this host's passwd)."
+    "uid -> user name: passwd format or 'UID NAME' lines (default: this host's passwd;"
+    " with --from, the users of slurmdbd's associations)."
 )
+
+
+_FROM_HELP = (
+    "Read a live slurmdbd database instead of dumps: mysql+pymysql://user@host/slurm_acct_db."
+)
+
+
+def _summary(label: str, result: StreamResult, progress: ImportProgress) -> str:
+    skipped = f", {result.bad_rows} bad rows skipped" if result.bad_rows else ""
+    return (
+        f"{label}: {result.jobs_seen} job and {result.steps_seen} step rows,"
+        f" {result.jobs_changed} jobs and {result.steps_changed} steps new or changed{skipped}"
+        f" ({progress.elapsed():.1f} s, {progress.rate():,.0f} rows/s)"
+    )
+
+
+def _progress_hook(progress: ImportProgress) -> Callable[[StreamResult, int], None]:
+    def hook(_result: StreamResult, rows: int) -> None:
+        progress.update(rows)
+
+    return hook
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"jobacct: warning: {message}", err=True)
+
+
+def _report_skipped(result: StreamResult) -> None:
+    for message in result.errors:
+        typer.echo(f"jobacct: skipped: {message}", err=True)
+    if result.bad_rows > len(result.errors):
+        typer.echo(
+            f"jobacct: skipped: (and {result.bad_rows - len(result.errors)} more bad rows)",
+            err=True,
+        )
 
 
 @app.command("slurmdbd")
 def slurmdbd(
     ctx: typer.Context,
-    job_table: Annotated[str, typer.Option("--job-table", metavar="FILE", help=_JOB_TABLE_HELP)],
-    step_table: Annotated[str, typer.Option("--step-table", metavar="FILE", help=_STEP_TABLE_HELP)],
     cluster: Annotated[
         str, typer.Option("--cluster", metavar="NAME", help="Cluster the tables belong to.")
     ],
+    job_table: Annotated[
+        str | None, typer.Option("--job-table", metavar="FILE", help=_JOB_TABLE_HELP)
+    ] = None,
+    step_table: Annotated[
+        str | None, typer.Option("--step-table", metavar="FILE", help=_STEP_TABLE_HELP)
+    ] = None,
+    source_url: Annotated[
+        str | None, typer.Option("--from", metavar="URL", help=_FROM_HELP)
+    ] = None,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental", help="With --from: read only what changed since the last run."
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", metavar="TIME", help="With --from: read the jobs changed since TIME."
+        ),
+    ] = None,
+    follow: Annotated[
+        float | None,
+        typer.Option(
+            "--follow",
+            metavar="SECONDS",
+            help="With --from: keep importing what changed, every SECONDS (until interrupted).",
+        ),
+    ] = None,
     user_map: Annotated[
         str | None, typer.Option("--user-map", metavar="FILE", help=_USER_MAP_HELP)
     ] = None,
@@ -167,47 +314,133 @@ def slurmdbd(
     tres_table: Annotated[
         str | None, typer.Option("--tres-table", metavar="FILE", help=_TRES_TABLE_HELP)
     ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Leave out unreadable rows, count and list them.")
+    ] = False,
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", metavar="N", min=1, help=_CHUNK_HELP)
+    ] = DEFAULT_CHUNK_ROWS,
 ) -> None:
-    """Import a Slurm 22.05 slurmdbd's job and step tables (mysql -B dumps), idempotently.
+    """Import a Slurm 22.05 slurmdbd's job and step tables, idempotently, in chunks.
 
-    Both tables are imported in one transaction: a row that cannot be read writes nothing.
-    Group names come from this host's group database.
+    From mysql -B dumps (--job-table, --step-table, both in job_db_inx order as mysql dumps
+    them) or straight from slurmdbd's database (--from). Each chunk of rows is written in one
+    transaction: a bad row stops the import with nothing of its chunk written (earlier chunks
+    stay; a re-run completes the import), or is left out with --skip-bad. Progress and the
+    summary go to stderr. Group names come from this host's group database.
 
     Example: mysql -B -e 'SELECT * FROM tux_job_table' slurm_acct_db > jobs.tsv
     (likewise tux_step_table, and qos_table and tres_table for QOS and TRES names), then
     jobacct import slurmdbd --job-table jobs.tsv --step-table steps.tsv --cluster tux
+
+    Example: jobacct import slurmdbd --from mysql+pymysql://slurm@dbhost/slurm_acct_db
+    --cluster tux --incremental   (from cron; or --follow 60)
     """
     app_ctx: AppContext = ctx.obj
-    tables = []
+    users: Mapping[int, str] | None = _read_user_map(user_map) if user_map is not None else None
+    if source_url is not None:
+        if job_table is not None or step_table is not None:
+            raise UsageError("--from reads the tables itself: leave out --job-table/--step-table")
+        _from_database(
+            app_ctx, source_url, cluster, users, incremental, since, follow, skip_bad, chunk_rows
+        )
+        return
+    if incremental or since is not None or follow is not None:
+        raise UsageError("--incremental, --since and --follow need --from URL")
+    if job_table is None or step_table is None:
+        raise UsageError("give --job-table and --step-table (mysql -B dumps), or --from URL")
+    readers = []
     for name in (job_table, step_table):
         try:
-            tables.append(read_mysql_tsv(name))
-        except (OSError, UnicodeDecodeError) as exc:
+            readers.append(TsvReader(name))
+        except OSError as exc:
             raise UsageError(f"cannot read {name}: {exc}") from exc
-    job_rows, step_rows = tables
-    if user_map is not None:
-        users = _read_user_map(user_map)
-    else:
-        users = _local_names(_ids(job_rows, "id_user"), lambda uid: pwd.getpwuid(uid).pw_name)
-    groups = _local_names(_ids(job_rows, "id_group"), lambda gid: grp.getgrgid(gid).gr_name)
-    qos_names = _read_qos_table(qos_table) if qos_table is not None else None
-    tres_names = _read_tres_table(tres_table) if tres_table is not None else None
-    with app_ctx.session() as session:
-        result = import_slurmdbd(
-            session,
-            job_rows,
-            step_rows,
-            cluster,
-            users,
-            groups,
-            qos_names=qos_names,
-            tres_names=tres_names,
-            job_source=job_table,
-            step_source=step_table,
+    jobs_reader, steps_reader = readers
+
+    def position() -> tuple[int, int | None]:
+        return (
+            jobs_reader.bytes_read + steps_reader.bytes_read,
+            jobs_reader.size + steps_reader.size,
         )
-    for warning in result.warnings:
-        typer.echo(f"jobacct: warning: {warning}", err=True)
-    typer.echo(
-        f"{job_table}, {step_table}: {result.jobs_seen} job and {result.steps_seen} step rows,"
-        f" {result.jobs_changed} jobs and {result.steps_changed} steps new or changed"
-    )
+
+    engine = app_ctx.engine()
+    label = f"{job_table}, {step_table}"
+    try:
+        with ImportProgress("import slurmdbd", position) as progress:
+            try:
+                result = import_slurmdbd_stream(
+                    engine,
+                    jobs_reader,
+                    steps_reader,
+                    cluster,
+                    users if users is not None else _passwd_names(),
+                    _group_names(),
+                    qos_names=_read_qos_table(qos_table) if qos_table is not None else None,
+                    tres_names=_read_tres_table(tres_table) if tres_table is not None else None,
+                    job_source=job_table,
+                    step_source=step_table,
+                    chunk_rows=chunk_rows,
+                    skip_bad=skip_bad,
+                    on_warning=_warn,
+                    on_chunk=_progress_hook(progress),
+                )
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageError(f"cannot read {label}: {exc}") from exc
+    finally:
+        engine.dispose()
+    _report_skipped(result)
+    typer.echo(_summary(label, result, progress), err=True)
+
+
+def _from_database(
+    app_ctx: AppContext,
+    url: str,
+    cluster: str,
+    users: Mapping[int, str] | None,
+    incremental: bool,
+    since_text: str | None,
+    follow: float | None,
+    skip_bad: bool,
+    chunk_rows: int,
+) -> None:
+    from jobacct.live_import import import_live
+    from jobacct.slurmdbd_live import LiveSource
+
+    since = None
+    if since_text is not None:
+        try:
+            since = parse_time(since_text, int(time.time()))
+        except ValueError as exc:
+            raise UsageError(f"invalid --since '{since_text}': {exc}") from exc
+    if follow is not None and follow <= 0:
+        raise UsageError("--follow needs a positive number of seconds")
+    engine = app_ctx.engine()
+    live = LiveSource(url, cluster)
+    try:
+        first = True
+        while True:
+            with ImportProgress("import slurmdbd --from") as progress:
+                done = import_live(
+                    engine,
+                    live,
+                    cluster,
+                    incremental=incremental or follow is not None,
+                    since=since if first else None,
+                    user_names=users,
+                    group_names=_group_names(),
+                    chunk_rows=chunk_rows,
+                    skip_bad=skip_bad,
+                    on_warning=_warn,
+                    on_chunk=_progress_hook(progress),
+                )
+            _report_skipped(done.result)
+            if follow is None or done.result.jobs_seen or first:
+                typer.echo(_summary(f"{live.shown} {cluster}", done.result, progress), err=True)
+            if follow is None:
+                return
+            first = False
+            live.close()
+            time.sleep(follow)
+    finally:
+        live.close()
+        engine.dispose()
