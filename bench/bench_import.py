@@ -61,6 +61,8 @@ ADMIN = {
     ),
 }
 LIMIT_CHUNK_JOBS = 50_000
+#: The machine's 1-minute load average when the script started (it is shared).
+START_LOAD = os.getloadavg()[0]
 
 
 def _server_db(kind: str, name: str) -> str:
@@ -365,7 +367,8 @@ def _write(
         f"## {args.jobs:,} jobs + {n_steps:,} steps ({rows:,} rows, {size_mb:,.0f} MB of dumps)"
         f" — {dt.date.today()}",
         "",
-        f"`{command}` on {platform.node()} ({os.cpu_count()} CPUs, shared), Python"
+        f"`{command}` on {platform.node()} ({os.cpu_count()} CPUs, shared; load average"
+        f" {START_LOAD:.1f} at the start, {os.getloadavg()[0]:.1f} at the end), Python"
         f" {platform.python_version()}.",
         "",
         "| store | import | rows/s | peak RSS | store size | second run (no change) |",

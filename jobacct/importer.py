@@ -19,7 +19,8 @@ from jobacct import store
 from jobacct.errors import ImportFormatError
 from jobacct.exitcode import ExitCode, ExitCodeError
 from jobacct.fields import CPU_FREQ_NAMES, FIELDS_BY_NAME, NO_VAL
-from jobacct.jobid import JobIdError, parse_displayed
+from jobacct.jobid import JobIdError, check_cluster_name, parse_displayed
+from jobacct.jobstate import ACCOUNTED_STATES
 from jobacct.slurmtime import (
     parse_cpu_time,
     parse_date,
@@ -27,6 +28,7 @@ from jobacct.slurmtime import (
     parse_timelimit,
 )
 from jobacct.units import parse_size
+from jobacct.users import MAX_ID
 
 Parser = Callable[[str], Any]
 
@@ -47,8 +49,12 @@ def _state(text: str) -> tuple[str, int | None]:
     # "CANCELLED by 1001" is the CANCELLED state with kill_requid 1001 (print.c, §5.3).
     base, sep, uid = text.partition(" by ")
     if sep:
+        if base != "CANCELLED" or not (uid.isascii() and uid.isdigit()) or int(uid) > MAX_ID:
+            raise ValueError(f"invalid State '{text}'")
         return base, int(uid)
-    if not text or not text.replace("_", "").isalpha() or not text.isupper():
+    if text not in ACCOUNTED_STATES:
+        # Only what sacct can print (job_state_string of a stored state, §5.1): "EXPLODED"
+        # would be stored and then match no -s filter and no report (tracker issue 14).
         raise ValueError(f"invalid State '{text}'")
     return text, None
 
@@ -341,6 +347,8 @@ def parse_sacct_output(
 
 
 def _read_header(cells: list[str]) -> tuple[list[str], bool, list[str], str | None]:
+    if cells and cells[0].startswith("\ufeff"):
+        cells = [cells[0][1:], *cells[1:]]  # a UTF-8 byte-order mark (files saved on Windows)
     trailing = len(cells) > 1 and cells[-1] == ""
     names = cells[:-1] if trailing else cells
     ignored = []
@@ -402,7 +410,7 @@ def _read_row(row: dict[str, str], line: int, default_cluster: str) -> _JobRecor
         raise ValueError("a job row needs a Submit time")
     return _JobRecord(
         line=line,
-        cluster=parsed.get("Cluster") or default_cluster,
+        cluster=check_cluster_name(parsed.get("Cluster") or default_cluster),
         job_id_raw=ident.job_id,
         time_submit=submit,
         values=values,

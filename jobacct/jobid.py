@@ -40,6 +40,24 @@ _SELECTOR = re.compile(
 )
 
 
+#: The job table's ``cluster`` column (String(64)); slurmdbd's cluster names are shorter.
+MAX_CLUSTER_NAME = 64
+
+
+def check_cluster_name(text: str) -> str:
+    """A cluster name as given to an import or the shim.
+
+    Raises:
+        ValueError: empty, longer than :data:`MAX_CLUSTER_NAME`, or holding a character that
+            is not a letter, digit, ``-``, ``_`` or ``.`` (slurm.conf's ClusterName).
+    """
+    if not text or len(text) > MAX_CLUSTER_NAME or not re.fullmatch(r"[A-Za-z0-9_.-]+", text):
+        raise ValueError(
+            f"invalid cluster name '{text}': 1-{MAX_CLUSTER_NAME} letters, digits, '-', '_', '.'"
+        )
+    return text
+
+
 class JobIdError(ValueError):
     """A job or step id that cannot be parsed; the message names the bad token."""
 

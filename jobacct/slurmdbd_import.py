@@ -40,6 +40,7 @@ from jobacct import inputs, store
 from jobacct.errors import ImportFormatError
 from jobacct.exitcode import ZERO, ExitCode
 from jobacct.importer import ImportResult
+from jobacct.jobid import MAX_JOB_ID
 from jobacct.model import Job
 from jobacct.slurmtime import format_elapsed
 from jobacct.units import format_size
@@ -62,6 +63,12 @@ __all__ = [
     "tres_count",
 ]
 
+#: Longest text a cell may hold (the shim's LongText, and any name Slurm prints).
+MAX_TEXT = 65535
+#: The last second a Slurm time can name (uint32 epoch: 2106-02-07).
+MAX_EPOCH = 0xFFFFFFFF
+#: Counts are uint64 in slurmdbd (TRES, memory): larger text is no count.
+MAX_UINT64 = 0xFFFFFFFFFFFFFFFF
 NO_VAL = 0xFFFFFFFE
 INFINITE = 0xFFFFFFFF
 NO_VAL64 = 0xFFFFFFFFFFFFFFFE
@@ -685,18 +692,30 @@ class _Cells:
 
     def raw(self, name: str) -> str | None:
         value = self.row[name]
-        return None if value is None or value == "NULL" else value
+        if value is None or value == "NULL":
+            return None
+        if "\0" in value or len(value) > MAX_TEXT:
+            # PostgreSQL cannot store NUL; a megabyte job name is no job name (issue 14).
+            what = "holds a NUL byte" if "\0" in value else f"is over {MAX_TEXT} characters"
+            raise ValueError(f"{name} {what}")
+        return value
 
     def num(self, name: str, *, signed: bool = False) -> int | None:
         text = self.row[name]
         if text is None or text == "NULL":
             return None
-        if text.isdigit() and text.isascii():
-            return int(text)
-        body = text[1:] if signed and text.startswith("-") else text
-        if not (body.isascii() and body.isdigit()):
-            raise ValueError(f"{name} '{text}' is not {'an' if signed else 'a whole'} integer")
-        return int(text)
+        if text.isdigit() and text.isascii() and len(text) < 20:
+            value = int(text)
+        else:
+            body = text[1:] if signed and text.startswith("-") else text
+            if not (body.isascii() and body.isdigit()):
+                raise ValueError(
+                    f"{name} '{text}' is not {'an' if signed else 'a whole'} integer"
+                )
+            value = int(text)
+        if not -(2**63) <= value <= MAX_UINT64:
+            raise ValueError(f"{name} '{text}' is out of range")
+        return value
 
     def req_num(self, name: str, *, signed: bool = False) -> int:
         value = self.num(name, signed=signed)
@@ -711,10 +730,16 @@ class _Cells:
     def text_not_null(self, name: str) -> str:
         """A NOT NULL text column: ``NULL`` in a dump can only be the string 'NULL'."""
         value = self.row[name]
-        return "NULL" if value is None else value
+        if value is None:
+            return "NULL"
+        self.raw(name)  # refuses NUL and over-long text
+        return value
 
     def time(self, name: str) -> int | None:
         value = self.num(name)
+        if value is not None and value > MAX_EPOCH:
+            # Slurm's times are 32-bit (1970..2106): a larger one breaks every date reader.
+            raise ValueError(f"{name} '{value}' is not a time (after 2106)")
         return None if value in (None, 0) else value
 
     def id32(self, name: str) -> int | None:
@@ -791,6 +816,8 @@ def _read_job(cells: _Cells, where: str, ctx: _Context) -> _JobRec:
     if missing:
         raise ValueError(f"missing column(s) {', '.join(missing)}")
     job_id = cells.req_num("id_job")
+    if not 1 <= job_id <= MAX_JOB_ID:
+        raise ValueError(f"id_job '{job_id}' is not a job id (1..{MAX_JOB_ID})")
     v: dict[str, Any] = {}
     state_value = cells.req_num("state")
     v["state"], ignored_flags = state_name(state_value)
@@ -914,6 +941,7 @@ def _read_job(cells: _Cells, where: str, ctx: _Context) -> _JobRec:
         nnodes = cells.num("nodes_alloc") or 0
         v["nnodes"] = nnodes or tres_count(counted, TRES_NODE) or 0
     v["req_mem"] = _req_mem(cells, tres_req)
+    _check_storable(v)
     return _JobRec(
         line=0,
         db_inx=cells.req_num("job_db_inx"),
@@ -940,7 +968,18 @@ def _req_mem(cells: _Cells, tres_req: str | None) -> int | None:
 
 
 def _signed32(value: int) -> int:
+    if not -(2**31) <= value < 2**32:
+        raise ValueError(f"{value} is not a 32-bit value")
     return value - (1 << 32) if value >= 0x80000000 else value
+
+
+def _check_storable(values: Mapping[str, Any]) -> None:
+    """Every number fits the store's signed 64-bit integer columns (SQLite raised
+    OverflowError past them; slurmdbd's unsigned counts that mean NO_VAL64 or INFINITE64 are
+    mapped to NULL before this)."""
+    for column, value in values.items():
+        if type(value) is int and not -(2**63) <= value < 2**63:
+            raise ValueError(f"{column} '{value}' is out of range")
 
 
 def _read_step(cells: _Cells, where: str, ctx: _Context) -> tuple[int, _StepRec]:
@@ -1018,6 +1057,7 @@ def _read_step(cells: _Cells, where: str, ctx: _Context) -> tuple[int, _StepRec]
         energy = cells.num("consumed_energy")
         v["consumed_energy"] = None if energy in (NO_VAL64, INFINITE64) else energy
     _read_usage(cells, v, ctx, f"{where}: step {step_id}")
+    _check_storable(v)
     return db_inx, _StepRec(0, step_id, comp, v)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from jobacct import inputs
 from jobacct.bulkwrite import REFRESH_ANY, BulkWriter, ChunkResult, JobEntry, StepEntry
 from jobacct.errors import ImportFormatError
+from jobacct.lines import bounded_lines
 from jobacct.slurmdbd_import import (
     _JOB_DEFAULTS,
     _STEP_DEFAULTS,
@@ -77,7 +78,7 @@ class TsvReader:
 
     def __iter__(self) -> Iterator[Row]:
         with self._handle as handle:
-            first = handle.readline()
+            first = next(bounded_lines(handle, self.source), b"")
             self.bytes_read = len(first)
             header_text = first.decode("utf-8").rstrip("\n").rstrip("\r")
             if not header_text.strip():
@@ -90,7 +91,7 @@ class TsvReader:
                 )
             width = len(header)
             number = 1
-            for raw in handle:
+            for raw in bounded_lines(handle, self.source, first_line=2):
                 number += 1
                 self.bytes_read += len(raw)
                 line = raw.decode("utf-8")

@@ -12,7 +12,9 @@ runs them against a real SQLite store holding the golden records. Every run must
 * keep memory bounded: the process's peak RSS grows by less than :data:`RSS_BUDGET_MIB`
   over the whole run.
 
-``JOBACCT_FUZZ_EXAMPLES`` sets the examples per target (default 60; CI prints the total).
+Import files (sacct ``-P`` text with random headers and cells, slurmdbd dumps of golden
+rows with random cells) are fuzzed the same way. ``JOBACCT_FUZZ_EXAMPLES`` sets the examples
+per target (default 60; CI prints the total).
 """
 
 from __future__ import annotations
@@ -253,3 +255,72 @@ def pytest_terminal_summary_line() -> str:
     total = sum(COUNTED.values())
     parts = ", ".join(f"{k} {v}" for k, v in sorted(COUNTED.items()))
     return f"fuzz: {total} examples ({parts})" if total else ""
+
+
+# ---------------------------------------------------------------- import files
+
+_SACCT_FIELDS = ["JobID", "JobIDRaw", "JobName", "State", "ExitCode", "DerivedExitCode",
+                 "Submit", "Start", "End", "UID", "User", "Cluster", "NodeList", "Elapsed",
+                 "MaxRSS", "TotalCPU", "Comment", "Bogus", "\ufeffJobID"]  # fmt: skip
+_CELLS = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.sampled_from(["5", "5.batch", "5_1", "5+0", "COMPLETED", "CANCELLED by 0", "0:0",
+                     "2026-11-22T10:00:00", "1001", "alice", "tux", "vm[1-3]", "00:01:00",
+                     "2.60M", "NULL", "\\N", "0", "18446744073709551615"]),
+    st.text(max_size=12),
+)  # fmt: skip
+SACCT_FILES = st.builds(
+    lambda header, rows: "\n".join(
+        ["|".join(header), *("|".join(r[: len(header)]) for r in rows)]
+    ) + "\n",
+    st.lists(st.sampled_from(_SACCT_FIELDS), min_size=1, max_size=8),
+    st.lists(st.lists(_CELLS, min_size=1, max_size=8), max_size=4),
+)  # fmt: skip
+
+
+def _dump_lines(name: str) -> list[str]:
+    from tests.conftest import GOLDEN
+
+    return (GOLDEN / "db" / name).read_text().split("\n")
+
+
+_JOB_LINES = _dump_lines("golden_job_table.tsv")
+_STEP_LINES = _dump_lines("golden_step_table.tsv")
+
+
+def _mutated(lines: list[str], edits: list[tuple[int, int, str]]) -> str:
+    header = lines[0]
+    rows = [line.split("\t") for line in lines[1:4] if line]
+    for row_index, column, value in edits:
+        row = rows[row_index % len(rows)]
+        row[column % len(row)] = value.replace("\t", " ").replace("\n", " ")
+    return "\n".join([header, *("\t".join(r) for r in rows)]) + "\n"
+
+
+DUMPS = st.tuples(
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 60), _CELLS), max_size=4),
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 60), _CELLS), max_size=3),
+)
+
+
+def test_fuzz_import_files(store: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    start = _maxrss_mib()
+    users = tmp_path / "users"
+    users.write_text("root:x:0:0::/root:/bin/sh\nalice:x:1001:1001::/home/alice:/bin/sh\n")
+
+    @SETTINGS
+    @given(SACCT_FILES, DUMPS)
+    def run(sacct_text: str, dumps: tuple[list[Any], list[Any]]) -> None:
+        COUNTED["imports"] = COUNTED.get("imports", 0) + 1
+        source = tmp_path / "sacct.txt"
+        source.write_text(sacct_text, errors="surrogateescape")
+        _check(store, ["import", "sacct", "--cluster", "tux", str(source)], capsys, False)
+        jobs, steps = tmp_path / "jobs.tsv", tmp_path / "steps.tsv"
+        jobs.write_text(_mutated(_JOB_LINES, dumps[0]), errors="surrogateescape")
+        steps.write_text(_mutated(_STEP_LINES, dumps[1]), errors="surrogateescape")
+        argv = ["import", "slurmdbd", "--cluster", "golden", "--job-table", str(jobs),
+                "--step-table", str(steps), "--user-map", str(users)]  # fmt: skip
+        _check(store, argv, capsys, False)
+
+    run()
+    assert _maxrss_mib() - start < RSS_BUDGET_MIB

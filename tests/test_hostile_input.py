@@ -419,3 +419,141 @@ def test_shim_job_that_ran_without_eligible_is_listed(
     main(["--db", store_url, "sacct", "-a", "-X", "-P", "-n", *window, "-o", "JobID,Eligible"])
     # 504 never had nodes nor an eligible time: hidden like Slurm's held jobs (golden 21).
     assert capsys.readouterr().out == "503|2026-09-21T14:13:20\n"
+
+
+# ---------------------------------------------------------------- imports
+
+
+def _dump(tmp_path: Path, column: str, value: str) -> Path:
+    from tests.conftest import GOLDEN
+
+    lines = (GOLDEN / "db" / "golden_job_table.tsv").read_text().split("\n")
+    header = lines[0].split("\t")
+    row = lines[1].split("\t")
+    row[header.index(column)] = value
+    path = tmp_path / f"job_{column}.tsv"
+    path.write_text(lines[0] + "\n" + "\t".join(row) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("time_end", "99999999999999", "time_end '99999999999999' is not a time (after 2106)"),
+        ("id_job", "0", "id_job '0' is not a job id"),
+        ("job_name", "a\\0b", "job_name holds a NUL byte"),
+        ("job_name", "x" * 70000, "job_name is over 65535 characters"),
+        ("state", "77", "unknown state 77"),
+        ("id_user", "-1", "id_user '-1' is not a whole integer"),
+        ("id_user", "99999999999999999999999", "id_user '99999999999999999999999' is out of range"),
+    ],
+)
+def test_slurmdbd_import_refuses_absurd_cells(
+    store_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    column: str, value: str, message: str,
+) -> None:  # fmt: skip
+    from jobacct.config import make_engine
+    from tests.shim_helpers import dump_store
+
+    engine = make_engine(store_url)
+    before = dump_store(engine)
+    steps = tmp_path / "steps.tsv"
+    from tests.conftest import GOLDEN
+
+    steps.write_text((GOLDEN / "db" / "golden_step_table.tsv").read_text().split("\n")[0] + "\n")
+    job = _dump(tmp_path, column, value)
+    capsys.readouterr()
+    args = ["import", "slurmdbd", "--cluster", "t", "--job-table", str(job), "--step-table"]
+    status = main(["--db", store_url, *args, str(steps)])
+    _out, err = capsys.readouterr()
+    assert status == 1
+    assert message in err
+    assert dump_store(engine) == before
+    engine.dispose()
+
+
+_SACCT_HEADER = "JobID|JobName|State|ExitCode|Submit|UID"
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "status", "message"),
+    [
+        (f"{_SACCT_HEADER}\n5|x|EXPLODED|0:0|2026-11-22T10:00:00|1001\n", (), 1,
+         "invalid State 'EXPLODED'"),
+        (f"{_SACCT_HEADER}\n5|x|CANCELLED by -1|0:0|2026-11-22T10:00:00|1001\n", (), 1,
+         "invalid State 'CANCELLED by -1'"),
+        (f"{_SACCT_HEADER}\n5|x|COMPLETED|0:0|2026-11-22T10:00:00|1001\n", ("--cluster", ""), 2,
+         "invalid cluster name ''"),
+        (f"{_SACCT_HEADER}\n5|x|COMPLETED|0:0|2026-11-22T10:00:00|1001\n",
+         ("--cluster", "c" * 100), 2, "invalid cluster name"),
+    ],
+)  # fmt: skip
+def test_sacct_import_refuses_what_sacct_never_prints(
+    store_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    text: str, options: tuple[str, ...], status: int, message: str,
+) -> None:  # fmt: skip
+    from jobacct.config import make_engine
+    from tests.shim_helpers import dump_store
+
+    engine = make_engine(store_url)
+    before = dump_store(engine)
+    source = tmp_path / "sacct.txt"
+    source.write_text(text)
+    capsys.readouterr()
+    got = main(["--db", store_url, "import", "sacct", *(options or ("--cluster", "t")),
+                str(source)])  # fmt: skip
+    _out, err = capsys.readouterr()
+    assert got == status, err
+    assert message in err
+    assert dump_store(engine) == before
+    engine.dispose()
+
+
+def test_sacct_import_reads_a_byte_order_mark(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from jobacct import migrate
+    from jobacct.config import make_engine
+
+    engine = make_engine(sqlite_url, create=True)
+    migrate.upgrade(engine)
+    engine.dispose()
+    source = tmp_path / "bom.txt"
+    source.write_text(f"\ufeff{_SACCT_HEADER}\n6|x|COMPLETED|0:0|2026-11-22T10:00:00|1001\n")
+    assert main(["--db", sqlite_url, "import", "sacct", "--cluster", "t", str(source)]) == 0
+    capsys.readouterr()
+    main(["--db", sqlite_url, "sacct", "-j", "6", "-P", "-n", "-o", "JobID,JobName,State"])
+    assert capsys.readouterr().out == "6|x|COMPLETED\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("import", "sacct", "--cluster", "t", "/dev/zero"),
+        ("import", "slurmdbd", "--cluster", "t", "--job-table", "/dev/zero", "--step-table",
+         "/dev/zero"),
+    ],
+)  # fmt: skip
+def test_imports_of_an_endless_line_stop(
+    store_url: str, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    capsys.readouterr()
+    status = main(["--db", store_url, *args])
+    _out, err = capsys.readouterr()
+    assert status == 1
+    assert err == "jobacct: error: /dev/zero:1: line longer than 16777216 bytes\n"
+
+
+def test_empty_user_map_is_refused(
+    store_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from tests.conftest import GOLDEN
+
+    capsys.readouterr()
+    status = main(["--db", store_url, "import", "slurmdbd", "--cluster", "golden",
+                   "--job-table", str(GOLDEN / "db" / "golden_job_table.tsv"),
+                   "--step-table", str(GOLDEN / "db" / "golden_step_table.tsv"),
+                   "--user-map", "/dev/null"])  # fmt: skip
+    _out, err = capsys.readouterr()
+    assert status == 2
+    assert err == "jobacct: error: /dev/null: no users in the user map\n"

@@ -17,6 +17,8 @@ from jobacct.cli.context import AppContext
 from jobacct.cli.progress import ImportProgress
 from jobacct.config import read_config
 from jobacct.errors import UsageError
+from jobacct.jobid import check_cluster_name
+from jobacct.lines import bounded_lines
 from jobacct.slurmdbd_import import read_mysql_tsv
 from jobacct.slurmdbd_stream import (
     DEFAULT_CHUNK_ROWS,
@@ -57,7 +59,9 @@ def sacct(
     Example: sacct -a -P -o ALL -S now-1days | jobacct import sacct --cluster tux -
     """
     app_ctx: AppContext = ctx.obj
-    default_cluster = cluster or str(read_config().get("cluster", "cluster"))
+    default_cluster = _cluster(
+        cluster if cluster is not None else str(read_config().get("cluster", "cluster"))
+    )
     handles: list[tuple[str, Any, int | None]] = []
     try:
         for name in files:
@@ -101,7 +105,7 @@ def _sacct_one(
         try:
             result = import_sacct_stream(
                 engine,
-                handle,
+                bounded_lines(handle, source),
                 default_cluster,
                 source,
                 chunk_rows=chunk_rows,
@@ -124,6 +128,14 @@ def _sacct_one(
     )
 
 
+def _cluster(name: str) -> str:
+    """The --cluster value, checked (empty or 100 characters were stored, issue 14)."""
+    try:
+        return check_cluster_name(name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _read_user_map(path: str) -> dict[int, str]:
     """uid -> name from a passwd-format file (``name:x:uid:...``) or ``UID NAME`` lines."""
     try:
@@ -144,6 +156,9 @@ def _read_user_map(path: str) -> dict[int, str]:
             names[int(words[0])] = words[1]
             continue
         raise UsageError(f"{path}:{number}: expected 'name:x:uid:...' or 'UID NAME'")
+    if not names:
+        # An empty map would name nobody and blank the user names of every job it touches.
+        raise UsageError(f"{path}: no users in the user map")
     return names
 
 
@@ -337,6 +352,7 @@ def slurmdbd(
     --cluster tux --incremental   (from cron; or --follow 60)
     """
     app_ctx: AppContext = ctx.obj
+    cluster = _cluster(cluster)
     users: Mapping[int, str] | None = _read_user_map(user_map) if user_map is not None else None
     if source_url is not None:
         if job_table is not None or step_table is not None:
