@@ -1,5 +1,5 @@
 """``python -m jobacct``."""
 
-from jobacct.cli import run
+from jobacct.client import entry
 
-run()
+entry()

@@ -31,6 +31,28 @@ def missing_store(path: Path) -> DatabaseUnavailableError:
     )
 
 
+def unreadable_store(path: Path, exc: OSError) -> DatabaseUnavailableError:
+    """The error for a SQLite store the caller may not open (the daemon's, mode 0600)."""
+    return DatabaseUnavailableError(
+        f"cannot open database file {path}: {exc.strerror} (only the store's owner may;"
+        " others go through the jobacct server: see the README, 'Serving the store')"
+    )
+
+
+def check_reachable(path: Path) -> None:
+    """Refuse a SQLite path the caller may not reach (a missing file is for the caller).
+
+    Raises:
+        DatabaseUnavailableError: permission denied on the file or a directory above it.
+    """
+    try:
+        path.stat()
+    except PermissionError as exc:
+        raise unreadable_store(path, exc) from None
+    except OSError:
+        pass
+
+
 def default_sqlite_path() -> Path:
     """The embedded default: ``<user data dir>/jobacct/jobacct.sqlite`` (XDG on Linux)."""
     import platformdirs  # only when no database is given: keeps start-up short
@@ -120,6 +142,8 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
     kwargs: dict[str, Any] = {}
     if backend == "sqlite":
         path = sqlite_path(url)
+        if path is not None:
+            check_reachable(path)
         if path is not None and not create and not path.exists():
             raise missing_store(path)
         if path is not None:

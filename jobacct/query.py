@@ -241,6 +241,9 @@ class JobFilter:
     truncate: bool = False
     #: ``--array``: one line per pending task of an array meta record.
     expand_arrays: bool = False
+    #: ``PrivateData=jobs`` (a :class:`jobacct.caller.JobScope`): only the caller's own jobs
+    #: and those of the accounts it coordinates; None: no such limit.
+    visible: Any = None
 
 
 @dataclass(frozen=True)
@@ -544,6 +547,13 @@ def _lines(
             yield line, True
 
 
+@lru_cache(maxsize=64)
+def _record_class(names: tuple[str, ...]) -> type:
+    """The named tuple class of a set of columns, made once per set (about 1 ms each: the
+    daemon answers thousands of single-job lookups a second with the same few sets)."""
+    return namedtuple("Record", names)
+
+
 def iter_lines(
     conn: Any,
     f: JobFilter,
@@ -595,7 +605,7 @@ def iter_lines(
         groups = _sqlalchemy_groups(conn, f, w, job_cols, step_cols, batch)
     # Plain named tuples: attribute access on them is several times cheaper than on
     # SQLAlchemy's Row, and every cell getter reads a few attributes per line.
-    record = namedtuple("Record", [*job_cols, *("s_" + c for c in step_cols)])  # type: ignore[misc]
+    record = _record_class((*job_cols, *("s_" + c for c in step_cols)))
     # tuple.__new__ bound to the class: what Record._make does, without its Python frame
     # (the values always have the right length here).
     make = partial(tuple.__new__, record)

@@ -33,6 +33,7 @@ import hostlist
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from jobacct import inputs
 from jobacct.jobid import JobIdError
 from jobacct.jobstate import ACTIVE_STATES, job_state_num
 from jobacct.model import Job
@@ -165,7 +166,7 @@ def parse_nodelist_option(text: str) -> frozenset[str]:
     source = text
     if "/" in text:
         try:
-            with open(text, "rb") as handle:
+            with inputs.open_binary(text) as handle:  # the client's file, via the daemon
                 data = handle.read(MAX_NODELIST_FILE + 1)
         except OSError as exc:
             message = f"{ERROR}Unable to read node list file {text}: {exc.strerror}"

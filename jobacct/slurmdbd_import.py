@@ -36,7 +36,7 @@ from typing import Any
 import hostlist
 from sqlalchemy.orm import Session
 
-from jobacct import store
+from jobacct import inputs, store
 from jobacct.errors import ImportFormatError
 from jobacct.exitcode import ZERO, ExitCode
 from jobacct.importer import ImportResult
@@ -112,7 +112,7 @@ def read_mysql_tsv(path: str | Path) -> list[dict[str, str | None]]:
         OSError, UnicodeDecodeError: the file cannot be read as UTF-8.
     """
     source = str(path)
-    text = Path(path).read_text(encoding="utf-8")
+    text = inputs.read_text(path)  # through the daemon: the client's file (jobacct.inputs)
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from jobacct import inputs
 from jobacct.bulkwrite import REFRESH_ANY, BulkWriter, ChunkResult, JobEntry, StepEntry
 from jobacct.errors import ImportFormatError
 from jobacct.lines import bounded_lines
@@ -72,13 +73,16 @@ class TsvReader:
     def __init__(self, path: str | Path, source: str | None = None) -> None:
         self.path = Path(path)
         self.source = source or str(path)
-        self.size = self.path.stat().st_size
+        # Opened here, through jobacct.inputs: run by the daemon, the client opens the file
+        # (with its own rights) and streams it; the size of a pipe is unknown (0).
+        self._handle = inputs.open_binary(str(path))
+        self.size = inputs.size_of(self._handle)
         self.bytes_read = 0
         #: Rows with the wrong number of cells: (line, message), taken by the importer.
         self.bad_rows: list[tuple[int, str]] = []
 
     def __iter__(self) -> Iterator[Row]:
-        with self.path.open("rb") as handle:
+        with self._handle as handle:
             first = next(bounded_lines(handle, self.source), b"")
             self.bytes_read = len(first)
             header_text = first.decode("utf-8").rstrip("\n").rstrip("\r")

@@ -15,6 +15,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from jobacct.jobid import JobSelector
@@ -235,6 +236,13 @@ def where_sql(
         if f.user_names:
             owners.append(q.in_(c("job", "user_name"), f.user_names))
         clauses.append(_any(owners))
+    visible = getattr(f, "visible", None)
+    if visible is not None:
+        # PrivateData=jobs (slurmdbd's _setup_job_cond_limits): own jobs, coordinated accounts.
+        mine = [f"{c('job', 'uid')} = {q.p(visible.uid)}"]
+        if visible.accounts:
+            mine.append(q.in_(c("job", "account"), list(visible.accounts)))
+        clauses.append(_any(mine))
     if f.gids is not None or f.group_names is not None:
         groups: list[str] = []
         if f.gids:
@@ -346,11 +354,16 @@ def step_order_sql(q: Sql) -> str:
 
 def select_list(q: Sql, table: str, columns: Sequence[str], prefix: str = "") -> str:
     """``table."a", table."b" AS "s_b"...`` for the select list."""
+    return _select_list(q.quote, table, tuple(columns), prefix)
+
+
+@lru_cache(maxsize=256)
+def _select_list(quote: str, table: str, columns: tuple[str, ...], prefix: str) -> str:
+    # Made once per set of columns: the daemon answers thousands of lookups with a few sets.
+    q = Sql(quote)
     if not prefix:
         return ", ".join(q.col(table, name) for name in columns)
-    return ", ".join(
-        f"{q.col(table, name)} AS {q.quote}{prefix}{name}{q.quote}" for name in columns
-    )
+    return ", ".join(f"{q.col(table, name)} AS {quote}{prefix}{name}{quote}" for name in columns)
 
 
 def joined_lines_sql(

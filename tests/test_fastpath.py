@@ -325,13 +325,14 @@ def test_fast_path_record_type_is_a_named_tuple(fast: sqlite3.Connection) -> Non
 
 
 def test_stopping_early_ends_the_read(fast: sqlite3.Connection) -> None:
-    # `| head`: the caller drops the lines after one; the read transaction and its
-    # selection table end with them, and the connection reads again.
+    # `| head`: the caller drops the lines after one; the read transaction ends with them
+    # and its selection table is emptied (kept for the connection's next read: creating it
+    # again would make SQLite prepare every statement again), and the connection reads again.
     lines = iter(iter_lines(fast, JobFilter(), EVERYTHING, reads={"job_name"}))
     next(lines)
     del lines
     assert not fast.in_transaction
-    assert fast.execute("SELECT count(*) FROM temp.sqlite_master").fetchone() == (0,)
+    assert fast.execute("SELECT count(*) FROM temp.jobacct_sel").fetchone() == (0,)
     assert len(list(iter_lines(fast, JobFilter(), EVERYTHING))) > 20
 
 

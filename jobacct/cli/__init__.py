@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "sjobexitmod": ("jobacct.cli.sjobexitmod", "sjobexitmod", {}),
     "modify-job": ("jobacct.cli.modifyjob", "modify_job", {}),
     "scancel": ("jobacct.cli.scancel", "scancel", {}),
+    "serve": ("jobacct.cli.serve", "serve", {}),
 }
 #: Command groups given by a module's ``app`` (a ``typer.Typer``): name -> module.
 GROUPS: dict[str, str] = {
@@ -44,7 +45,18 @@ GROUPS: dict[str, str] = {
     "report": "jobacct.cli.report",
 }
 #: The order ``jobacct --help`` lists them in.
-ORDER = ("sacct", "sjobexitmod", "modify-job", "scancel", "admin", "db", "import", "report", "shim")
+ORDER = (
+    "sacct",
+    "sjobexitmod",
+    "modify-job",
+    "scancel",
+    "admin",
+    "db",
+    "import",
+    "report",
+    "shim",
+    "serve",
+)
 
 
 def load_command(name: str) -> Command:
@@ -201,6 +213,15 @@ def _root(
             metavar="URL",
         ),
     ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            help="Run the command through the jobacct daemon at unix:PATH (default: "
+            "$JOBACCT_SERVER, then 'server' in the site config file; --db runs directly).",
+            metavar="ADDR",
+        ),
+    ] = None,
 ) -> None:
     ctx.obj = AppContext(db_option=db)
 
@@ -210,8 +231,13 @@ def error_line(message: str) -> None:
     sys.stderr.write(encodable(f"jobacct: error: {message}\n"))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status (errors.ExitStatus)."""
+def main(argv: list[str] | None = None, *, route: bool = True) -> int:
+    """Entry point of the console script; returns the exit status (errors.ExitStatus).
+
+    With a server configured (``--server``, ``$JOBACCT_SERVER``, the site config's
+    ``server``), the command runs through the daemon (:mod:`jobacct.client`) unless
+    ``route`` is false.
+    """
     args = sys.argv[1:] if argv is None else argv
     bad = next((a for a in args if not is_utf8(a)), None)
     if bad is not None:
@@ -219,6 +245,16 @@ def main(argv: list[str] | None = None) -> int:
         # is encoded for the database or the terminal: one rule here for every command.
         error_line(f"argument '{bad}' is not valid UTF-8")
         return int(ExitStatus.USAGE)
+    if route:
+        from jobacct import client
+
+        try:
+            status = client.main(args)
+        except JobAcctError as exc:
+            error_line(str(exc))
+            return int(exc.exit_status)
+        if status is not None:
+            return status
     try:
         # A command that ends with typer.Exit(N) (scancel's statuses) gets N back from click.
         result = app(args=argv, standalone_mode=False, prog_name="jobacct")
@@ -269,4 +305,6 @@ def _first_line(exc: BaseException) -> str:
 
 def run() -> None:
     """Console-script wrapper: exit with main()'s status."""
-    sys.exit(main())
+    from jobacct import client
+
+    client.entry()

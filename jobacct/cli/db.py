@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -12,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from jobacct import migrate
 from jobacct.cli.context import AppContext
-from jobacct.config import enable_wal
+from jobacct.config import enable_wal, sqlite_path
 from jobacct.errors import DatabaseUnavailableError, UsageError
 
 
@@ -34,9 +36,13 @@ app = typer.Typer(help="Create, migrate and inspect the database.", no_args_is_h
 def init(ctx: typer.Context) -> None:
     """Create the database (a SQLite file is made if missing) and migrate it to head.
 
+    A new SQLite file is made mode 0600, in a directory made mode 0700 if missing: only its
+    owner (the account of `jobacct serve`) may open it; everyone else goes through the daemon.
+
     Example: jobacct --db /var/lib/jobacct/jobacct.sqlite db init
     """
     app_ctx: AppContext = ctx.obj
+    created = _create_private(app_ctx.url())
     engine = app_ctx.engine(create=True, check_schema=False)
     try:
         with _readable(engine):
@@ -46,6 +52,33 @@ def init(ctx: typer.Context) -> None:
         typer.echo(f"database at {migrate.current_revision(engine)} (head)")
     finally:
         engine.dispose()
+    if created is not None:
+        typer.echo(created)
+
+
+def _create_private(url: str) -> str | None:
+    """Make a missing SQLite file 0600 (its directory 0700 if missing); what was done.
+
+    SQLite gives the -wal and -shm files the mode of the database file, so they are 0600
+    too. An existing directory is left as it is, but a mode that lets others in is named.
+    """
+    path = sqlite_path(url)
+    if path is None or path.exists():
+        return None
+    made_dir = not path.parent.exists()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    os.chmod(path, 0o600)  # whatever the umask
+    dir_mode = stat.S_IMODE(path.parent.stat().st_mode)
+    where = (
+        f"in new directory {path.parent} (mode 0700)"
+        if made_dir
+        else (f"in {path.parent} (mode {dir_mode:04o})")
+    )
+    note = ""
+    if dir_mode & 0o077:
+        note = f"; for 'jobacct serve' make the directory private: chmod 700 {path.parent}"
+    return f"created {path} (mode 0600) {where}{note}"
 
 
 @app.command("upgrade")

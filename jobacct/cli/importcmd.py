@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import grp
+import io
 import pwd
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from jobacct import inputs
 from jobacct.cli.context import AppContext
 from jobacct.cli.progress import ImportProgress
 from jobacct.config import read_config
@@ -68,10 +69,12 @@ def sacct(
                 handles.append(("<stdin>", sys.stdin, None))
                 continue
             try:
-                handle = Path(name).open(encoding="utf-8")  # noqa: SIM115 - closed below
+                # Through the daemon the client opens the file (jobacct.inputs): a pipe.
+                binary = inputs.open_binary(name)
             except OSError as exc:
                 raise UsageError(f"cannot read {name}: {exc}") from exc
-            handles.append((name, handle, Path(name).stat().st_size))
+            handle = io.TextIOWrapper(binary, encoding="utf-8")
+            handles.append((name, handle, inputs.size_of(binary)))
         engine = app_ctx.engine()
         try:
             for source, handle, size in handles:
@@ -138,7 +141,7 @@ def _cluster(name: str) -> str:
 def _read_user_map(path: str) -> dict[int, str]:
     """uid -> name from a passwd-format file (``name:x:uid:...``) or ``UID NAME`` lines."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = inputs.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from exc
     names: dict[int, str] = {}

@@ -155,6 +155,7 @@ def _match(session: Session, conditions: dict[str, str], now: int) -> list[Job]:
     except (JobIdError, TimeSpecError) as exc:
         raise UsageError(str(exc)) from exc
     jobs = store.select_jobs(session, selectors, conditions.get("cluster"), lock=True)
+    jobs = [j for j in jobs if caller.may_read(j.uid, j.account)]  # PrivateData=jobs
     users = {u for u in conditions.get("users", "").split(",") if u}
     accounts = {a for a in conditions.get("accounts", "").split(",") if a}
     kept = []

@@ -433,6 +433,7 @@ def sacct(
         all_clusters=all_clusters,
         whole_hetjob=whole_hetjob,
     )
+    f.visible = caller.read_scope()  # PrivateData=jobs through the daemon
     # as_mysql_jobacct_process.c: a -s list of PENDING alone sets only_pending, and slurmdbd
     # then reads no steps at all: no step lines, and the job lines' step sums are zero, as
     # with -X (JOBCOND_FLAG_NO_STEP).

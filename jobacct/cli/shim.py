@@ -12,11 +12,11 @@ import select
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
 
+from jobacct import inputs
 from jobacct.cli.context import AppContext
 from jobacct.errors import JobAcctError, UsageError
 
@@ -33,7 +33,8 @@ def _lines(name: str, handle: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
     committed then, not when the batch fills.
     """
     fd = handle.fileno()
-    regular = os.path.isfile(name) if name != "-" else not os.isatty(fd) and _is_regular(fd)
+    # By the open file, not by the name: through the daemon a named file arrives as a pipe.
+    regular = not os.isatty(fd) and _is_regular(fd)
     if regular:
         for number, line in enumerate(handle, start=1):
             yield number, line
@@ -146,7 +147,7 @@ def _open(name: str, stack: ExitStack) -> IO[bytes]:
     if name == "-":
         return sys.stdin.buffer
     try:
-        return stack.enter_context(Path(name).open("rb"))
+        return stack.enter_context(inputs.open_binary(name))
     except OSError as exc:
         raise JobAcctError(f"cannot read {name}: {exc.strerror}") from None
 

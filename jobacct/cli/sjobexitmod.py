@@ -81,6 +81,7 @@ def sjobexitmod(
     )
     with app_ctx.session() as session:
         jobs = store.select_jobs(session, [selector], cluster, lock=True)
+        jobs = [j for j in jobs if caller.may_read(j.uid, j.account)]  # PrivateData=jobs
         if not jobs:
             raise JobNotFoundError(f"ESLURM_INVALID_JOB_ID: no job {job_id} in the store")
         annotate_jobs(session, jobs, changes, caller.caller_uid(), "sjobexitmod", int(time.time()))
@@ -89,7 +90,7 @@ def sjobexitmod(
 
 def _list(app_ctx: AppContext, selector: JobSelector, cluster: str | None) -> None:
     # What the contrib script runs: sacct -X -j <id> -o JobID,Account,NNodes,... (§3).
-    f = JobFilter(selectors=[selector], allocations_only=True)
+    f = JobFilter(selectors=[selector], allocations_only=True, visible=caller.read_scope())
     if cluster is not None:
         f.clusters = [cluster]
     now = int(time.time())
@@ -111,6 +112,7 @@ def _history(app_ctx: AppContext, selector: JobSelector, cluster: str | None) ->
 
     with app_ctx.session(write=False) as session:
         jobs = store.select_jobs(session, [selector], cluster)
+        jobs = [j for j in jobs if caller.may_read(j.uid, j.account)]  # PrivateData=jobs
         if not jobs:
             raise JobNotFoundError(f"ESLURM_INVALID_JOB_ID: no job {selector} in the store")
         entries = history(session, jobs)

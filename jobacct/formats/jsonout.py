@@ -17,6 +17,7 @@ empty instead of holding half a document.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -29,6 +30,7 @@ SLURM_VERSION = {"major": 22, "micro": 8, "minor": 5}
 SLURM_RELEASE = "22.05.8"
 
 
+@functools.cache
 def _version() -> str:
     # Imported here: importlib.metadata costs ~0.15 s, which every sacct run would pay.
     from importlib import metadata
