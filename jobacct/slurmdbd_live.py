@@ -86,6 +86,10 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+#: Query options a --from URL may carry (none names a local file).
+_ALLOWED_QUERY = frozenset({"charset", "connect_timeout"})
+
+
 class LiveSource:
     """Streams of one cluster's job and step rows from a slurmdbd database.
 
@@ -105,6 +109,14 @@ class LiveSource:
             raise UsageError(f"cannot use --from URL '{url}': {exc}") from exc
         if parsed.get_backend_name() not in ("mysql", "mariadb"):
             raise UsageError(f"--from needs a mysql+pymysql:// URL of slurmdbd's database: {url}")
+        unsafe = sorted(set(parsed.query) - _ALLOWED_QUERY)
+        if unsafe:
+            # read_default_file, unix_socket, ssl_* name local files: through the daemon they
+            # would be opened with its rights (tracker issue 13). Host, port, user, password.
+            raise UsageError(
+                f"--from URL option(s) {', '.join(unsafe)} not allowed; allowed: "
+                + ", ".join(sorted(_ALLOWED_QUERY))
+            )
         if "charset" not in parsed.query:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
         self.url = url

@@ -595,3 +595,16 @@ def test_sacct_record_printed_twice_with_other_values_is_said(
     )
     main(["--db", store_url, "sacct", "-j", "19", "-P", "-n", "-o", "JobID,State,ExitCode"])
     assert capsys.readouterr().out == "19|FAILED|1:0\n"
+
+
+def test_live_import_url_cannot_name_local_files(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the daemon the --from connection is made with the daemon's rights: options
+    naming local files (read_default_file, unix_socket, ssl_*) are refused."""
+    url = "mysql+pymysql://root@127.0.0.1/x?read_default_file=/etc/shadow"
+    capsys.readouterr()
+    status = main(["--db", sqlite_url, "import", "slurmdbd", "--cluster", "golden", "--from", url])
+    _out, err = capsys.readouterr()
+    assert status == 2
+    assert err.startswith("jobacct: error: --from URL option(s) read_default_file not allowed")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import grp
 import io
 import pwd
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any
@@ -434,9 +436,12 @@ def _from_database(
         raise UsageError("--follow needs a positive number of seconds")
     engine = app_ctx.engine()
     live = LiveSource(url, cluster)
+    stop = _InterruptBetweenRounds() if follow is not None else None
     try:
         first = True
         while True:
+            if stop is not None and stop.requested:
+                raise KeyboardInterrupt
             with ImportProgress("import slurmdbd --from") as progress:
                 done = import_live(
                     engine,
@@ -458,7 +463,38 @@ def _from_database(
                 return
             first = False
             live.close()
-            time.sleep(follow)
+            assert stop is not None
+            if stop.wait(follow):
+                raise KeyboardInterrupt
     finally:
+        if stop is not None:
+            stop.restore()
         live.close()
         engine.dispose()
+
+
+class _InterruptBetweenRounds:
+    """--follow's Ctrl-C: noted while a round runs, acted on between rounds.
+
+    A KeyboardInterrupt raised inside a round lands wherever the database drivers happen to
+    be (SQLAlchemy's pool then logs a traceback while it resets the connection); the round's
+    chunks are transactions, so finishing the round and stopping before the next is clean.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._previous = signal.signal(signal.SIGINT, self._note)
+
+    def _note(self, _signum: int, _frame: Any) -> None:
+        self._event.set()
+
+    @property
+    def requested(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep ``seconds``; True as soon as Ctrl-C was pressed."""
+        return self._event.wait(seconds)
+
+    def restore(self) -> None:
+        signal.signal(signal.SIGINT, self._previous)
