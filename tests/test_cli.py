@@ -197,3 +197,13 @@ def test_schema_behind_names_upgrade(tmp_path: Path) -> None:
     assert result.returncode == 4 and "jobacct db init" in result.stderr
     assert jobacct("db", "upgrade", db=empty).returncode == 0
     assert migrate.current_revision(make_engine("sqlite:///" + empty)) == migrate.head_revision()
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 15: ``jobacct --version`` prints the installed version (importlib.metadata)."""
+    from importlib.metadata import version
+
+    from jobacct.cli import main
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"jobacct {version('jobacct')}\n"
