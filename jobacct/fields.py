@@ -325,8 +325,9 @@ _FIELDS: list[Field] = [
         10,
         # PRINT_ALLOC_NODES prints nodes_alloc, 0 for a job that never got nodes (cancelled
         # while pending), where NNodes prints the requested count (oracle test, 22.05.8).
-        job=lambda r, c: format_size(r.nnodes if r.nodelist not in (None, "", "None assigned")
-                                     else 0),
+        job=lambda r, c: format_size(
+            r.nnodes if r.nodelist not in (None, "", "None assigned") else 0
+        ),
         step=lambda r, c: format_size(r.s_nnodes),
     ),
     Field(

@@ -25,8 +25,12 @@ STEP_NAMES: dict[int, str] = {
     INTERACTIVE_STEP: "interactive",
     PENDING_STEP: "TDB",
 }
-_STEP_BY_NAME = {"batch": BATCH_STEP, "extern": EXTERN_STEP, "interactive": INTERACTIVE_STEP,
-                 "tbd": PENDING_STEP}
+_STEP_BY_NAME = {
+    "batch": BATCH_STEP,
+    "extern": EXTERN_STEP,
+    "interactive": INTERACTIVE_STEP,
+    "tbd": PENDING_STEP,
+}
 
 #: Largest job id Slurm hands out (``MAX_JOB_ID`` 0x03FFFFFF is the default; the wire type is
 #: uint32 and the DB column ``int unsigned``).

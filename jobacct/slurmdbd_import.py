@@ -917,6 +917,29 @@ class _Context:
     tres_names: Mapping[int, str]
     warnings: list[str]
 
+    @classmethod
+    def of(
+        cls,
+        user_names: Mapping[int, str],
+        group_names: Mapping[int, str],
+        qos_names: Mapping[int, str] | None,
+        tres_names: Mapping[int, str] | None,
+    ) -> _Context:
+        """The readers' context; TRES ids are named by :data:`TRES_NAMES` unless given."""
+        return cls(
+            user_names=user_names,
+            group_names=group_names,
+            qos_names=qos_names,
+            tres_names=dict(tres_names) if tres_names is not None else TRES_NAMES,
+            warnings=[],
+        )
+
+
+def tres_name(kind: str, name: str | None) -> str:
+    """sacct's name of a ``tres_table`` row: ``type/name`` when it has a name, else ``type``
+    (``slurmdb_make_tres_string``): ``cpu``, ``gres/gpu``, ``license/matlab``."""
+    return f"{kind}/{name}" if name else kind
+
 
 def _read_job(cells: _Cells, where: str, ctx: _Context) -> _JobRec:
     missing = [c for c in _JOB_REQUIRED if not cells.has(c)]
@@ -1452,14 +1475,8 @@ def import_slurmdbd(
     """
     job_where = job_source or f"{source} job table"
     step_where = step_source or f"{source} step table"
-    warnings: list[str] = []
-    ctx = _Context(
-        user_names=user_names,
-        group_names=group_names,
-        qos_names=qos_names,
-        tres_names=dict(tres_names) if tres_names is not None else TRES_NAMES,
-        warnings=warnings,
-    )
+    ctx = _Context.of(user_names, group_names, qos_names, tres_names)
+    warnings = ctx.warnings
     jobs = _read_all(job_rows, step_rows, ctx, job_where, step_where)
     result = SlurmdbdImportResult(warnings=warnings)
     for rec in jobs:

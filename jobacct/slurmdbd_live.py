@@ -31,6 +31,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from jobacct.errors import DatabaseUnavailableError, UsageError
+from jobacct.slurmdbd_import import tres_name
 
 __all__ = ["CLOCK_MARGIN", "LiveSource", "Window", "source_name"]
 
@@ -163,7 +164,7 @@ class LiveSource:
     def tres_names(self) -> dict[int, str]:
         """TRES id -> sacct's name (``tres_table``: ``type``, or ``type/name``)."""
         rows = self._query("SELECT id, type, name FROM tres_table")
-        return {int(i): f"{t}/{n}" if n else str(t) for i, t, n in rows}
+        return {int(i): tres_name(str(t), n) for i, t, n in rows}
 
     def assoc_users(self) -> dict[int, str]:
         """Association id -> user name (``<cluster>_assoc_table``; account rows left out)."""

@@ -31,7 +31,6 @@ from jobacct.slurmdbd_import import (
     _STEP_DEFAULTS,
     JOB_TABLE_COLUMNS,
     STEP_TABLE_COLUMNS,
-    TRES_NAMES,
     _Cells,
     _Context,
     _end_open_step,
@@ -177,14 +176,8 @@ def import_slurmdbd_stream(
             lists them (file:line: column and value) and says what was imported before.
             Nothing of that chunk is written.
     """
-    warnings: list[str] = []
-    ctx = _Context(
-        user_names=user_names,
-        group_names=group_names,
-        qos_names=qos_names,
-        tres_names=dict(tres_names) if tres_names is not None else TRES_NAMES,
-        warnings=warnings,
-    )
+    ctx = _Context.of(user_names, group_names, qos_names, tres_names)
+    warnings = ctx.warnings
     writer = BulkWriter(engine, _JOB_DEFAULTS, _STEP_DEFAULTS)
     total = StreamResult()
     rows_read = 0

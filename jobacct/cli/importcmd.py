@@ -21,7 +21,7 @@ from jobacct.config import read_config
 from jobacct.errors import UsageError
 from jobacct.jobid import check_cluster_name
 from jobacct.lines import bounded_lines
-from jobacct.slurmdbd_import import read_mysql_tsv
+from jobacct.slurmdbd_import import read_mysql_tsv, tres_name
 from jobacct.slurmdbd_stream import (
     DEFAULT_CHUNK_ROWS,
     StreamResult,
@@ -166,14 +166,17 @@ def _read_user_map(path: str) -> dict[int, str]:
     return names
 
 
-def _read_qos_table(path: str) -> dict[int, str]:
-    """id -> name from a ``mysql -B`` dump of slurmdbd's ``qos_table`` (sacct's QOS names)."""
+def _read_dump(path: str) -> list[dict[str, str | None]]:
     try:
-        rows = read_mysql_tsv(path)
+        return read_mysql_tsv(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from exc
+
+
+def _read_qos_table(path: str) -> dict[int, str]:
+    """id -> name from a ``mysql -B`` dump of slurmdbd's ``qos_table`` (sacct's QOS names)."""
     names: dict[int, str] = {}
-    for number, row in enumerate(rows, start=2):
+    for number, row in enumerate(_read_dump(path), start=2):
         ident, name = row.get("id"), row.get("name")
         if ident is None or not ident.isdigit() or name is None:
             raise UsageError(f"{path}:{number}: expected the id and name columns of qos_table")
@@ -183,12 +186,8 @@ def _read_qos_table(path: str) -> dict[int, str]:
 
 def _read_tres_table(path: str) -> dict[int, str]:
     """id -> sacct's TRES name (``cpu``, ``gres/gpu``) from a dump of ``tres_table``."""
-    try:
-        rows = read_mysql_tsv(path)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from exc
     names: dict[int, str] = {}
-    for number, row in enumerate(rows, start=2):
+    for number, row in enumerate(_read_dump(path), start=2):
         ident, kind, name = row.get("id"), row.get("type"), row.get("name")
         if ident is None or not ident.isdigit() or not kind:
             raise UsageError(
@@ -196,8 +195,7 @@ def _read_tres_table(path: str) -> dict[int, str]:
             )
         if row.get("deleted") not in (None, "0"):
             continue
-        # slurmdb_make_tres_string: "type/name" when the TRES has a name, else the type
-        names[int(ident)] = f"{kind}/{name}" if name else kind
+        names[int(ident)] = tres_name(kind, name)
     return names
 
 

@@ -448,9 +448,7 @@ def sacct(
         window = default_window(f, now, parse_time("today", now))
     except FilterError as exc:
         raise UsageError(str(exc)) from None
-    render_ctx = Ctx(
-        now=now, time_format=os.environ.get("SLURM_TIME_FORMAT"), allocations=no_steps
-    )
+    render_ctx = Ctx(now=now, time_format=os.environ.get("SLURM_TIME_FORMAT"), allocations=no_steps)
     # --json/--ndjson print every column; the text formats only what their fields read.
     reads = None if (json_out or ndjson) else columns_read(columns)
 

@@ -164,9 +164,7 @@ def make_app(state: State) -> web.Application:
     return app
 
 
-def serve(
-    url: str, socket_path: Path, *, threads: int = 4, db_option: str | None = None
-) -> int:
+def serve(url: str, socket_path: Path, *, threads: int = 4, db_option: str | None = None) -> int:
     """Run the daemon on ``socket_path`` for the store at ``url`` until SIGTERM or SIGINT.
 
     Raises:

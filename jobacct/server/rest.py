@@ -259,5 +259,3 @@ def routes() -> list[web.RouteDef]:
         web.get(PREFIX + "/jobs", handle_jobs),
         web.get(PREFIX + "/job/{job_id}", handle_job),
     ]
-
-
