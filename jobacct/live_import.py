@@ -66,6 +66,7 @@ def import_live(
     skip_bad: bool = False,
     on_warning: Callable[[str], None] | None = None,
     on_chunk: ProgressHook | None = None,
+    workers: int = 1,
 ) -> LiveResult:
     """Import ``live``'s job and step rows into the store ``engine`` under ``cluster``.
 
@@ -73,6 +74,8 @@ def import_live(
     rows past the stored watermark (all rows on the first run); with ``since`` (epoch
     seconds) the rows whose ``mod_time`` is at or after it. Every run but a ``since`` run
     keeps the watermark. ``user_names`` overrides the names taken from the associations.
+    ``workers`` > 1 converts the rows in worker processes
+    (:mod:`jobacct.parallel_import`).
 
     Raises:
         ImportFormatError: bad rows (see :func:`~jobacct.slurmdbd_stream.
@@ -118,6 +121,7 @@ def import_live(
         on_warning=on_warning,
         on_chunk=on_chunk,
         on_commit=on_commit,
+        workers=workers,
     )
     return LiveResult(result, window, source)
 

@@ -79,46 +79,70 @@ class TsvReader:
         self.bytes_read = 0
         #: Rows with the wrong number of cells: (line, message), taken by the importer.
         self.bad_rows: list[tuple[int, str]] = []
+        #: The column names, once the header is read.
+        self.header: tuple[str, ...] = ()
+
+    def _header(self, handle: Any) -> None:
+        first = next(bounded_lines(handle, self.source), b"")
+        self.bytes_read = len(first)
+        header_text = first.decode("utf-8").rstrip("\n").rstrip("\r")
+        if not header_text.strip():
+            raise ImportFormatError(f"{self.source}: no header line (expected a mysql -B dump)")
+        header = [_unescape(name) for name in header_text.split("\t")]
+        if len(set(header)) != len(header):
+            name = next(n for n in header if header.count(n) > 1)
+            raise ImportFormatError(f"{self.source}:1: column '{name}' appears twice in the header")
+        unknown = [n for n in header if n not in _KNOWN_COLUMNS]
+        if unknown:
+            raise ImportFormatError(
+                f"{self.source}:1: column '{unknown[0]}' is not a column of Slurm 22.05's"
+                " job or step table"
+            )
+        if "job_db_inx" not in header:
+            # Both tables key their rows by it; the import merges them on it.
+            raise ImportFormatError(f"{self.source}:1: no job_db_inx column in the header")
+        self.header = tuple(header)
 
     def __iter__(self) -> Iterator[Row]:
+        for number, raw in self.raw_lines():
+            row, error = decode_line(self.header, self.source, number, raw)
+            if row is None:
+                self.bad_rows.append((number, error))
+                continue
+            yield number, row
+
+    def raw_lines(self) -> Iterator[tuple[int, bytes]]:
+        """The data lines as they are in the file, numbered (the header read and checked
+        first: :attr:`header`); :func:`decode_line` turns one into a row. The parallel
+        importer reads this way, so that worker processes do the decoding.
+        """
         with self._handle as handle:
-            first = next(bounded_lines(handle, self.source), b"")
-            self.bytes_read = len(first)
-            header_text = first.decode("utf-8").rstrip("\n").rstrip("\r")
-            if not header_text.strip():
-                raise ImportFormatError(f"{self.source}: no header line (expected a mysql -B dump)")
-            header = [_unescape(name) for name in header_text.split("\t")]
-            if len(set(header)) != len(header):
-                name = next(n for n in header if header.count(n) > 1)
-                raise ImportFormatError(
-                    f"{self.source}:1: column '{name}' appears twice in the header"
-                )
-            unknown = [n for n in header if n not in _KNOWN_COLUMNS]
-            if unknown:
-                raise ImportFormatError(
-                    f"{self.source}:1: column '{unknown[0]}' is not a column of Slurm 22.05's"
-                    " job or step table"
-                )
-            width = len(header)
+            self._header(handle)
             number = 1
             for raw in bounded_lines(handle, self.source, first_line=2):
                 number += 1
                 self.bytes_read += len(raw)
-                line = raw.decode("utf-8")
-                if line.endswith("\n"):
-                    line = line[:-1]
-                cells = line.split("\t")
-                if len(cells) != width:
-                    self.bad_rows.append(
-                        (
-                            number,
-                            f"{self.source}:{number}: {len(cells)} fields, the header has {width}",
-                        )
-                    )
-                    continue
-                if "\\" in line:
-                    cells = [_unescape(cell) for cell in cells]
-                yield number, dict(zip(header, cells))
+                yield number, raw
+
+
+def decode_line(
+    header: tuple[str, ...], source: str, number: int, raw: bytes
+) -> tuple[dict[str, str] | None, str]:
+    """One dump line as ``{column: text}`` (batch escapes undone), or None and the message
+    for a line with the wrong number of cells.
+
+    Raises:
+        UnicodeDecodeError: the line is not UTF-8.
+    """
+    line = raw.decode("utf-8")
+    if line.endswith("\n"):
+        line = line[:-1]
+    cells = line.split("\t")
+    if len(cells) != len(header):
+        return None, f"{source}:{number}: {len(cells)} fields, the header has {len(header)}"
+    if "\\" in line:
+        cells = [_unescape(cell) for cell in cells]
+    return dict(zip(header, cells)), ""
 
 
 @dataclass
@@ -138,6 +162,8 @@ class _Chunk:
     rows: int = 0
     first_line: int = 0
     last_db_inx: int | None = None
+    #: What the readers warned of while reading this chunk's rows.
+    warnings: list[str] = field(default_factory=list)
 
 
 #: Called after each committed chunk with the running totals and the rows read so far.
@@ -161,6 +187,7 @@ def import_slurmdbd_stream(
     on_warning: Callable[[str], None] | None = None,
     on_chunk: ProgressHook | None = None,
     on_commit: Callable[[Any, int | None], None] | None = None,
+    workers: int = 1,
 ) -> StreamResult:
     """Import slurmdbd job and step rows (both in ``job_db_inx`` order) in chunks.
 
@@ -169,7 +196,8 @@ def import_slurmdbd_stream(
     ``chunk_rows`` rows (a job and its steps are never split) is written in one transaction;
     ``on_commit(connection, last job_db_inx)`` runs inside it (the live importer keeps its
     watermark there). Warnings (values that cannot be mapped exactly) go to ``on_warning``
-    as they are found.
+    as they are found. With ``workers`` > 1 the rows are converted in that many worker
+    processes (:mod:`jobacct.parallel_import`); what is stored and reported is the same.
 
     Raises:
         ImportFormatError: a chunk holds bad rows and ``skip_bad`` is false; the message
@@ -177,22 +205,26 @@ def import_slurmdbd_stream(
             Nothing of that chunk is written.
     """
     ctx = _Context.of(user_names, group_names, qos_names, tres_names)
-    warnings = ctx.warnings
     writer = BulkWriter(engine, _JOB_DEFAULTS, _STEP_DEFAULTS)
     total = StreamResult()
     rows_read = 0
     tsv_readers = [r for r in (job_rows, step_rows) if isinstance(r, TsvReader)]
-    chunks = _chunks(job_rows, step_rows, ctx, cluster, (job_source, step_source), chunk_rows)
+    sources = (job_source, step_source)
+    if workers > 1:
+        from jobacct.parallel_import import converted_chunks
+
+        chunks = converted_chunks(job_rows, step_rows, ctx, cluster, sources, chunk_rows, workers)
+    else:
+        chunks = _chunks(job_rows, step_rows, ctx, cluster, sources, chunk_rows)
     for chunk in chunks:
         for reader in tsv_readers:
             chunk.errors.extend(reader.bad_rows)
             reader.bad_rows.clear()
         rows_read += chunk.rows
         if on_warning is not None:
-            for warning in warnings:
+            for warning in chunk.warnings:
                 on_warning(warning)
-        total.warnings += len(warnings)
-        warnings.clear()
+        total.warnings += len(chunk.warnings)
         if chunk.errors:
             messages = [message for _, message in chunk.errors]
             if not skip_bad:
@@ -241,13 +273,17 @@ def _chunks(
     cluster: str,
     sources: tuple[str, str],
     chunk_rows: int,
+    start: tuple[int, int] = (-1, -1),
 ) -> Iterator[_Chunk]:
-    """Merge the two sorted row streams into chunks of complete jobs."""
+    """Merge the two sorted row streams into chunks of complete jobs.
+
+    ``start`` is the highest job_db_inx of the job and of the step rows before these (a
+    worker of :mod:`jobacct.parallel_import` converts a slice of the streams).
+    """
     job_source, step_source = sources
     steps = iter(step_rows)
     pending: Row | None = next(steps, None)
-    last_job_inx = -1
-    last_step_inx = -1
+    last_job_inx, last_step_inx = start
     chunk = _Chunk()
     keys: dict[tuple[int, int], int] = {}
 
@@ -335,11 +371,13 @@ def _chunks(
         chunk.entries.append(_entry(rec, cluster, where))
         chunk.last_db_inx = rec.db_inx
         if chunk.rows >= chunk_rows:
+            chunk.warnings, ctx.warnings[:] = ctx.warnings[:], []
             yield chunk
             chunk = _Chunk()
             keys = {}
     take_steps(1 << 64, None, None)
-    if chunk.rows or chunk.errors:
+    if chunk.rows or chunk.errors or ctx.warnings:
+        chunk.warnings, ctx.warnings[:] = ctx.warnings[:], []
         yield chunk
 
 

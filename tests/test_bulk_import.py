@@ -103,11 +103,18 @@ def _row_by_row(url: str, jobs: Path, steps: Path) -> Any:
         engine.dispose()
 
 
-def _bulk(url: str, jobs: Path, steps: Path, chunk_rows: int = 97) -> Any:
+def _bulk(url: str, jobs: Path, steps: Path, chunk_rows: int = 97, workers: int = 1) -> Any:
     engine = make_engine(url)
     try:
         return import_slurmdbd_stream(
-            engine, TsvReader(jobs), TsvReader(steps), "tux", USERS, USERS, chunk_rows=chunk_rows
+            engine,
+            TsvReader(jobs),
+            TsvReader(steps),
+            "tux",
+            USERS,
+            USERS,
+            chunk_rows=chunk_rows,
+            workers=workers,
         )
     finally:
         engine.dispose()
@@ -187,13 +194,14 @@ def dumps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
     return found
 
 
+@pytest.mark.parametrize("workers", [1, 3], ids=["1-process", "3-workers"])
 @pytest.mark.parametrize("data", ["golden", "synthetic"])
 def test_bulk_stores_what_row_by_row_stores(
-    data: str, dumps: dict[str, tuple[Path, Path]], store_url: str, tmp_path: Path
+    data: str, workers: int, dumps: dict[str, tuple[Path, Path]], store_url: str, tmp_path: Path
 ) -> None:
     reference = _fresh_sqlite(tmp_path / "reference.sqlite")
     first_ref = _row_by_row(reference, *dumps[data])
-    first = _bulk(store_url, *dumps[data])
+    first = _bulk(store_url, *dumps[data], workers=workers)
     assert (first.jobs_seen, first.steps_seen, first.jobs_changed, first.steps_changed) == (
         first_ref.jobs_seen,
         first_ref.steps_seen,
@@ -205,7 +213,7 @@ def test_bulk_stores_what_row_by_row_stores(
     _annotate(reference)
     _annotate(store_url)
     later_ref = _row_by_row(reference, *dumps[data + "-later"])
-    later = _bulk(store_url, *dumps[data + "-later"])
+    later = _bulk(store_url, *dumps[data + "-later"], workers=workers)
     assert (later.jobs_seen, later.steps_seen, later.jobs_changed, later.steps_changed) == (
         later_ref.jobs_seen,
         later_ref.steps_seen,
@@ -433,3 +441,99 @@ def test_sacct_stream_bad_row_and_skip_bad(sqlite_url: str, golden_all_lines: li
     engine.dispose()
     assert done.bad_rows == 1 and done.errors[0].startswith("<stdin>:41: ")
     assert done.jobs_seen + done.steps_seen == 88
+
+
+# ---------------------------------------------------------------- worker processes
+
+
+def _damaged(tmp_path: Path) -> tuple[Path, Path]:
+    """The golden dumps with one bad row of each kind the merge can meet."""
+    job_lines = JOB_TABLE.read_text(encoding="utf-8").split("\n")
+    step_lines = STEP_TABLE.read_text(encoding="utf-8").split("\n")
+    header = job_lines[0].split("\t")
+    at = header.index("job_db_inx")
+    job_lines[6] = job_lines[6].replace("\t", "\t\t", 1)  # a cell too many
+    cells = job_lines[11].split("\t")
+    cells[header.index("state")] = "99"  # unknown state: its steps go with it
+    job_lines[11] = "\t".join(cells)
+    job_lines[20], job_lines[21] = job_lines[21], job_lines[20]  # out of job_db_inx order
+    cells = job_lines[30].split("\t")
+    cells[at] = "x7"  # not an integer
+    job_lines[30] = "\t".join(cells)
+    sheader = step_lines[0].split("\t")
+    cells = step_lines[15].split("\t")
+    cells[sheader.index("id_step")] = "x"  # unreadable step
+    step_lines[15] = "\t".join(cells)
+    step_lines.insert(25, step_lines[25])  # a step repeated
+    cells = step_lines[40].split("\t")
+    cells[sheader.index("job_db_inx")] = "?"  # a step without a job
+    step_lines[40] = "\t".join(cells)
+    jobs, steps = tmp_path / "jobs.tsv", tmp_path / "steps.tsv"
+    jobs.write_text("\n".join(job_lines), encoding="utf-8")
+    steps.write_text("\n".join(step_lines), encoding="utf-8")
+    return jobs, steps
+
+
+@pytest.mark.parametrize("chunk_rows", [7, 1000])
+def test_workers_report_and_store_what_one_process_does(chunk_rows: int, tmp_path: Path) -> None:
+    """Converted in worker processes, bad rows get the same messages and the good ones are
+    stored the same: the one-process merge is the reference."""
+    jobs, steps = _damaged(tmp_path)
+    outcomes = []
+    for workers in (1, 3):
+        url = _fresh_sqlite(tmp_path / f"w{workers}.sqlite")
+        engine = make_engine(url)
+        warned: list[str] = []
+        common: dict[str, Any] = {
+            "job_source": "jobs.tsv",
+            "step_source": "steps.tsv",
+            "chunk_rows": chunk_rows,
+            "workers": workers,
+        }
+        with pytest.raises(ImportFormatError) as caught:
+            import_slurmdbd_stream(
+                engine, TsvReader(jobs), TsvReader(steps), "golden", USERS, USERS, **common
+            )
+        done = import_slurmdbd_stream(
+            engine,
+            TsvReader(jobs),
+            TsvReader(steps),
+            "golden",
+            USERS,
+            USERS,
+            skip_bad=True,
+            on_warning=warned.append,
+            **common,
+        )
+        engine.dispose()
+        outcomes.append((str(caught.value), done, warned, store_rows(url)))
+    (stop1, done1, warned1, rows1), (stop3, done3, warned3, rows3) = outcomes
+    if chunk_rows == 1000:
+        # One chunk holds everything: the message lists every bad row the same way.
+        assert stop1 == stop3
+    assert stop1.splitlines()[1] == stop3.splitlines()[1]  # the first bad row
+    if chunk_rows == 7:
+        # Small chunks end where the rows fall: the same messages, listed chunk by chunk.
+        done1.errors.sort()
+        done3.errors.sort()
+    assert done3 == done1
+    assert done1.bad_rows >= 7, done1.errors
+    assert warned3 == warned1
+    assert first_difference(rows3, rows1) is None
+    assert len(rows1[0]) > 30
+
+
+def test_slices_cut_where_the_merge_would() -> None:
+    from jobacct.parallel_import import _slices
+
+    jobs = iter([(2, 1, "j1"), (3, 3, "j3"), (4, None, "jx"), (5, 4, "j4"), (6, 2, "j2")])
+    steps = iter([(2, 1, "s1"), (3, None, "sx"), (4, 3, "s3"), (5, 4, "s4"), (6, 9, "s9")])
+    got = [
+        (start, [j[2] for j in js], [s[2] for s in ss]) for start, js, ss in _slices(jobs, steps, 3)
+    ]
+    assert got == [
+        ((-1, -1), ["j1"], ["s1", "sx"]),  # 3 rows: cut after j1 (sx: unreadable, goes along)
+        ((1, 1), ["j3", "jx"], ["s3"]),
+        ((3, 3), ["j4", "j2"], ["s4"]),  # j2: out of order, its step went with j1
+        ((4, 4), [], ["s9"]),  # steps past the last job: the merge reports them
+    ]

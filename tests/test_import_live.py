@@ -21,7 +21,7 @@ from jobacct.live_import import import_live, read_watermark
 from jobacct.slurmdbd_live import LiveSource, source_name
 from jobacct.slurmdbd_stream import TsvReader, import_slurmdbd_stream
 from tests.conftest import GOLDEN, _server_database
-from tests.test_bulk_import import store_rows
+from tests.test_bulk_import import first_difference, store_rows
 
 pytestmark = pytest.mark.server
 
@@ -96,8 +96,9 @@ def _from_dumps(url: str) -> None:
     engine.dispose()
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["1-process", "2-workers"])
 def test_live_import_stores_what_the_dumps_store(
-    slurmdbd_url: str, sqlite_url: str, tmp_path: Path
+    workers: int, slurmdbd_url: str, sqlite_url: str, tmp_path: Path
 ) -> None:
     from jobacct import migrate
 
@@ -110,14 +111,15 @@ def test_live_import_stores_what_the_dumps_store(
     live = LiveSource(slurmdbd_url, "golden")
     engine = make_engine(sqlite_url)
     try:
-        done = import_live(engine, live, "golden", group_names=USERS)
+        # chunk_rows=5: many slices, each carrying the association names met since the last
+        done = import_live(engine, live, "golden", group_names=USERS, chunk_rows=5, workers=workers)
     finally:
         live.close()
         engine.dispose()
     assert (done.result.jobs_seen, done.result.steps_seen) == (44, 50)
     assert (done.result.jobs_changed, done.result.steps_changed) == (44, 50)
     # User names came from the associations, QOS and TRES names from their tables.
-    assert store_rows(sqlite_url) == store_rows(dumps_url)
+    assert first_difference(store_rows(sqlite_url), store_rows(dumps_url)) is None
 
 
 def test_incremental_reads_only_what_changed(slurmdbd_url: str, store_url: str) -> None:

@@ -21,6 +21,7 @@ from jobacct.config import read_config
 from jobacct.errors import UsageError
 from jobacct.jobid import check_cluster_name
 from jobacct.lines import bounded_lines
+from jobacct.parallel_import import worker_count
 from jobacct.slurmdbd_import import read_mysql_tsv, tres_name
 from jobacct.slurmdbd_stream import (
     DEFAULT_CHUNK_ROWS,
@@ -31,6 +32,10 @@ from jobacct.slurmdbd_stream import (
 from jobacct.slurmtime import parse_time
 
 _CHUNK_HELP = "Rows (jobs + steps) written per transaction."
+_WORKERS_HELP = (
+    "Processes converting rows while this one writes (default: one per CPU, at most 8, for"
+    " inputs of 4 MiB or more; 1: convert in this process)."
+)
 
 app = typer.Typer(help="Load records from Slurm's own output.", no_args_is_help=True)
 
@@ -337,6 +342,9 @@ def slurmdbd(
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", metavar="N", min=1, help=_CHUNK_HELP)
     ] = DEFAULT_CHUNK_ROWS,
+    workers: Annotated[
+        int | None, typer.Option("--workers", metavar="N", min=1, help=_WORKERS_HELP)
+    ] = None,
 ) -> None:
     """Import a Slurm 22.05 slurmdbd's job and step tables, idempotently, in chunks.
 
@@ -360,7 +368,16 @@ def slurmdbd(
         if job_table is not None or step_table is not None:
             raise UsageError("--from reads the tables itself: leave out --job-table/--step-table")
         _from_database(
-            app_ctx, source_url, cluster, users, incremental, since, follow, skip_bad, chunk_rows
+            app_ctx,
+            source_url,
+            cluster,
+            users,
+            incremental,
+            since,
+            follow,
+            skip_bad,
+            chunk_rows,
+            worker_count(workers),
         )
         return
     if incremental or since is not None or follow is not None:
@@ -401,6 +418,7 @@ def slurmdbd(
                     skip_bad=skip_bad,
                     on_warning=_warn,
                     on_chunk=_progress_hook(progress),
+                    workers=worker_count(workers, (jobs_reader.size, steps_reader.size)),
                 )
             except (OSError, UnicodeDecodeError) as exc:
                 raise UsageError(f"cannot read {label}: {exc}") from exc
@@ -420,6 +438,7 @@ def _from_database(
     follow: float | None,
     skip_bad: bool,
     chunk_rows: int,
+    workers: int,
 ) -> None:
     from jobacct.live_import import import_live
     from jobacct.slurmdbd_live import LiveSource
@@ -453,6 +472,7 @@ def _from_database(
                     skip_bad=skip_bad,
                     on_warning=_warn,
                     on_chunk=_progress_hook(progress),
+                    workers=workers,
                 )
             _report_skipped(done.result)
             if follow is None or done.result.jobs_seen or first:
