@@ -1259,12 +1259,13 @@ def step_usage(
     table = names if names is not None else TRES_NAMES
     cache = _usage_cache(table)
     unknown: set[int] = set()
-    for name, column in _USAGE_TEXT:
+    for name, column, kind, stats in _USAGE_COLUMNS:
         if name not in usage:
             continue
         simple = usage[name]
-        kind = _USAGE_KIND[name]
-        key = (simple, kind, nodelist if kind == "node" else None)
+        # Node indexes name nodes of this step's list; counts and task ids mean the same
+        # in every step (the ave/max/min/tot strings of one step are often the same).
+        key = (simple, kind, nodelist) if kind == "node" else (simple, kind)
         found = cache.get(key)
         if found is None:
             if len(cache) > _USAGE_CACHE_SIZE:
@@ -1272,29 +1273,23 @@ def step_usage(
             text, missing = format_tres_usage(
                 simple, table, nodes=list(nodes) if kind == "node" else None, tasks=kind == "task"
             )
-            found = cache[key] = (text, tuple(missing))
+            found = cache[key] = (text, tuple(missing), _tres_map(simple))
         values[column] = found[0]
-        unknown.update(found[1])
-    maps: dict[str, dict[int, int]] = {}
-    for name, tres_id, what, column in _USAGE_STATS:
-        if name not in usage:
-            continue
-        counts = maps.get(name)
-        if counts is None:
-            counts = maps[name] = _tres_map(usage[name])
-        count = counts.get(tres_id)
-        if count in (NO_VAL64, INFINITE64):
-            count = None  # as tres_count
-        if count is None:
-            values[column] = None
-        elif what == "cpu":
-            values[column] = count // CPU_TIME_ADJ
-        elif what == "node":
-            values[column] = nodes[count] if count < len(nodes) else None
-        elif what == "task":
-            values[column] = None if count in (NO_VAL, INFINITE) else count
-        else:
-            values[column] = count
+        if found[1]:
+            unknown.update(found[1])
+        counts = found[2]
+        for tres_id, what, stat_column in stats:
+            count = counts.get(tres_id)
+            if count is None or count in (NO_VAL64, INFINITE64):
+                values[stat_column] = None  # as tres_count
+            elif what == "cpu":
+                values[stat_column] = count // CPU_TIME_ADJ
+            elif what == "node":
+                values[stat_column] = nodes[count] if count < len(nodes) else None
+            elif what == "task":
+                values[stat_column] = None if count in (NO_VAL, INFINITE) else count
+            else:
+                values[stat_column] = count
     return values, sorted(unknown)
 
 
@@ -1304,6 +1299,16 @@ _USAGE_KIND = {
     for name, _ in _USAGE_TEXT
 }
 _USAGE_CACHE_SIZE = 20_000
+#: Per usage column: its step text column, its kind and the typed statistics it holds.
+_USAGE_COLUMNS: tuple[tuple[str, str, str, tuple[tuple[int, str, str], ...]], ...] = tuple(
+    (
+        name,
+        column,
+        _USAGE_KIND[name],
+        tuple((tres_id, what, stat) for src, tres_id, what, stat in _USAGE_STATS if src == name),
+    )
+    for name, column in _USAGE_TEXT
+)
 #: Formatted usage strings per TRES name table (held here, so its id stays its own).
 _USAGE_CACHES: dict[int, tuple[Mapping[int, str], dict[Any, Any]]] = {}
 
