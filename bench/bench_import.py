@@ -10,7 +10,8 @@ Usage (from the project root)::
    array, het and requeued records, users' annotations).
 2. Loads them into a fresh store per backend with the real command (``jobacct import
    slurmdbd`` as a subprocess, default chunk size) and reports wall time, rows/s (job + step
-   rows), the command's peak RSS (its ``VmHWM``, polled) and the store's size. A second run of the
+   rows), CPU seconds (the command's and its workers'), the peak RSS of the command and its
+   worker processes (polled) and the store's size. A second run of the
    same command (nothing changes) is timed too.
 3. In the same run, the stdlib ``sqlite3`` limit: the same stored rows (read back from the
    SQLite store) inserted with ``executemany`` into a fresh store at head, 50,000 jobs (and
@@ -113,15 +114,21 @@ def _store_size(url: str) -> int:
 
 
 def _run(argv: list[str]) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS KiB, stderr) of one command."""
-    # Peak RSS is the command's own VmHWM, polled: wait4's ru_maxrss keeps the high-water
-    # mark of the forking parent across exec, which is this (sometimes big) script.
+    """(wall seconds, peak RSS KiB, stderr) of one command.
+
+    Peak RSS is the largest, over the polls, of the memory of the command and its worker
+    processes together (the sum of their PSS: a page the forked workers share with the
+    command counts once), or the command's own VmHWM when that is larger (a peak between two
+    polls)."""
+    # wait4's ru_maxrss keeps the high-water mark of the forking parent across exec, which
+    # is this (sometimes big) script: poll /proc instead.
     peak = 0
     with tempfile.TemporaryFile("w+") as err:  # a file, not a pipe: no pipe-full stall
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, text=True)
         while True:
-            peak = max(peak, _hwm_kib(proc.pid))
+            tree = _pss_kib(proc.pid) + sum(_pss_kib(child) for child in _children(proc.pid))
+            peak = max(peak, _status_kib(proc.pid, "VmHWM:"), tree)
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
@@ -141,15 +148,38 @@ def _run(argv: list[str]) -> tuple[float, int, str]:
 LAST_CPU = 0.0
 
 
-def _hwm_kib(pid: int) -> int:
+def _status_kib(pid: int, field: str) -> int:
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
             for line in status:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except (OSError, ValueError):
         pass
     return 0
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    """The import's worker processes (``--workers``)."""
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+                found += [int(child) for child in handle.read().split()]
+    except (OSError, ValueError):
+        pass
+    return found
 
 
 def _insert_sql(table: str, columns: list[str]) -> str:
@@ -255,6 +285,9 @@ def main() -> None:
     parser.add_argument("--live", action="store_true", help="also time --from --incremental")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--no-rerun", action="store_true", help="skip the second (no-op) run")
+    parser.add_argument(
+        "--workers", type=int, help="the import's --workers (default: the command's default)"
+    )
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     tag = f"{args.jobs}-{args.seed}"
@@ -291,15 +324,19 @@ def main() -> None:
             "--user-map",
             str(users),
         ]
+        if args.workers is not None:
+            argv += ["--workers", str(args.workers)]
         wall, rss, summary = _run(argv)
+        cpu = LAST_CPU
         size = _store_size(url)
         rerun = "not run (--no-rerun)"
         if not args.no_rerun:
             again, rss2, _ = _run(argv)
             rerun = f"{again:,.1f} s ({rows / again:,.0f} rows/s, {rss2 / 1024:,.0f} MiB)"
         line = (
-            f"| {kind} | {wall:,.1f} s | **{rows / wall:,.0f}** | {rss / 1024:,.0f} MiB |"
-            f" {size / 2**20:,.0f} MiB | {rerun} |"
+            f"| {kind} | {wall:,.1f} s | **{rows / wall:,.0f}** | {cpu:,.1f} s"
+            f" ({rows / cpu:,.0f} rows/s) | {rss / 1024:,.0f} MiB | {size / 2**20:,.0f} MiB |"
+            f" {rerun} |"
         )
         print(line, flush=True)
         print("   ", summary.splitlines()[-1], flush=True)
@@ -329,6 +366,8 @@ def main() -> None:
             "tux",
             "--incremental",
         ]
+        if args.workers is not None:
+            argv += ["--workers", str(args.workers)]
         wall, rss, _ = _run(argv)
         live_lines.append(
             f"| `--from ... --incremental`, first run (everything) | {wall:,.1f} s |"
@@ -363,6 +402,8 @@ def _write(
         command += " --live"
     if args.no_rerun:
         command += " --no-rerun"
+    if args.workers is not None:
+        command += f" --workers {args.workers}"
     text_out = [
         f"## {args.jobs:,} jobs + {n_steps:,} steps ({rows:,} rows, {size_mb:,.0f} MB of dumps)"
         f" — {dt.date.today()}",
@@ -371,8 +412,9 @@ def _write(
         f" {START_LOAD:.1f} at the start, {os.getloadavg()[0]:.1f} at the end), Python"
         f" {platform.python_version()}.",
         "",
-        "| store | import | rows/s | peak RSS | store size | second run (no change) |",
-        "|---|---:|---:|---:|---:|---|",
+        "| store | import | rows/s | CPU (rows per CPU-second) | peak RSS | store size |"
+        " second run (no change) |",
+        "|---|---:|---:|---:|---:|---:|---|",
         *lines,
         "",
         limit_line,
