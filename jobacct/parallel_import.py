@@ -9,7 +9,10 @@ convert each slice with the same code as the one-process path
 in input order through the one bulk write path. The stored values, the messages for bad
 rows and the chunks' order are the one-process path's; only the work is spread.
 
-Memory stays flat: at most :data:`IN_FLIGHT_PER_WORKER` slices per worker are read ahead.
+Memory stays flat: at most one slice more than there are workers is read ahead (a
+converted slice of 10,000 rows holds about 28 MiB), and by default at most
+:data:`MAX_DEFAULT_WORKERS` workers run: past three or four the main process's writing is
+the bound, not the conversion.
 Workers are forked (they inherit the readers' context: user, group, QOS and TRES names) and
 never touch the store or the input: the main process reads the input, so a daemon relaying a
 client's file works the same. A process with other threads does not fork (see
@@ -24,7 +27,7 @@ import os
 import signal
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import Any
 
 from jobacct.bulkwrite import JobEntry, StepEntry
@@ -32,20 +35,17 @@ from jobacct.slurmdbd_import import _Context
 from jobacct.slurmdbd_stream import Row, TsvReader, _Chunk, _chunks, _num_cell, decode_line
 
 __all__ = [
-    "IN_FLIGHT_PER_WORKER",
     "MIN_PARALLEL_BYTES",
     "converted_chunks",
     "default_workers",
     "worker_count",
 ]
 
-#: Slices read ahead per worker: enough to keep every worker busy while one chunk is written.
-IN_FLIGHT_PER_WORKER = 2
 #: Dumps smaller than this are converted in the main process (forking costs more than it
 #: saves on a few thousand rows).
 MIN_PARALLEL_BYTES = 4 * 1024 * 1024
 #: Most worker processes by default.
-MAX_DEFAULT_WORKERS = 8
+MAX_DEFAULT_WORKERS = 4
 
 #: An input line with the wrong number of cells: the worker reports it.
 _BAD = -2
@@ -241,7 +241,7 @@ def converted_chunks(
     sources: tuple[str, str],
     chunk_rows: int,
     workers: int,
-) -> Iterator[_Chunk]:
+) -> Generator[_Chunk, None, None]:
     """The chunks :func:`~jobacct.slurmdbd_stream._chunks` yields for the same rows, in the
     same order, converted by ``workers`` forked processes.
 
@@ -285,7 +285,9 @@ def converted_chunks(
             if names is not None and len(names) > forked_names:
                 new_names = dict(list(names.items())[forked_names:])
             pending.append(pool.apply_async(_convert, ((start, jobs, steps, new_names),)))
-            while len(pending) >= workers * IN_FLIGHT_PER_WORKER:
+            # One slice per worker and one more: every worker has one while the main
+            # process writes the oldest.
+            while len(pending) > workers:
                 yield _unpacked(pending.popleft().get())
         while pending:
             yield _unpacked(pending.popleft().get())

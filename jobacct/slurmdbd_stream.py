@@ -15,7 +15,8 @@ of ``job_db_inx`` order) is one message naming the file, line and column. Withou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,38 +211,41 @@ def import_slurmdbd_stream(
     rows_read = 0
     tsv_readers = [r for r in (job_rows, step_rows) if isinstance(r, TsvReader)]
     sources = (job_source, step_source)
+    chunks: Generator[_Chunk, None, None]
     if workers > 1:
         from jobacct.parallel_import import converted_chunks
 
         chunks = converted_chunks(job_rows, step_rows, ctx, cluster, sources, chunk_rows, workers)
     else:
         chunks = _chunks(job_rows, step_rows, ctx, cluster, sources, chunk_rows)
-    for chunk in chunks:
-        for reader in tsv_readers:
-            chunk.errors.extend(reader.bad_rows)
-            reader.bad_rows.clear()
-        rows_read += chunk.rows
-        if on_warning is not None:
-            for warning in chunk.warnings:
-                on_warning(warning)
-        total.warnings += len(chunk.warnings)
-        if chunk.errors:
-            messages = [message for _, message in chunk.errors]
-            if not skip_bad:
-                raise ImportFormatError(_stopped(messages, total, job_source, step_source))
-            total.bad_rows += len(messages)
-            total.errors.extend(messages[: max(0, _MAX_SHOWN - len(total.errors))])
-        last = chunk.last_db_inx
+    # Closed on any way out: the worker processes stop with the import.
+    with closing(chunks):
+        for chunk in chunks:
+            for reader in tsv_readers:
+                chunk.errors.extend(reader.bad_rows)
+                reader.bad_rows.clear()
+            rows_read += chunk.rows
+            if on_warning is not None:
+                for warning in chunk.warnings:
+                    on_warning(warning)
+            total.warnings += len(chunk.warnings)
+            if chunk.errors:
+                messages = [message for _, message in chunk.errors]
+                if not skip_bad:
+                    raise ImportFormatError(_stopped(messages, total, job_source, step_source))
+                total.bad_rows += len(messages)
+                total.errors.extend(messages[: max(0, _MAX_SHOWN - len(total.errors))])
+            last = chunk.last_db_inx
 
-        def commit_hook(conn: Any, last: int | None = last) -> None:
-            if on_commit is not None:
-                on_commit(conn, last)
+            def commit_hook(conn: Any, last: int | None = last) -> None:
+                if on_commit is not None:
+                    on_commit(conn, last)
 
-        if chunk.entries or on_commit is not None:
-            total.add(writer.write(chunk.entries, commit_hook))
-            total.chunks += 1
-        if on_chunk is not None:
-            on_chunk(total, rows_read)
+            if chunk.entries or on_commit is not None:
+                total.add(writer.write(chunk.entries, commit_hook))
+                total.chunks += 1
+            if on_chunk is not None:
+                on_chunk(total, rows_read)
     return total
 
 
@@ -274,7 +278,7 @@ def _chunks(
     sources: tuple[str, str],
     chunk_rows: int,
     start: tuple[int, int] = (-1, -1),
-) -> Iterator[_Chunk]:
+) -> Generator[_Chunk, None, None]:
     """Merge the two sorted row streams into chunks of complete jobs.
 
     ``start`` is the highest job_db_inx of the job and of the step rows before these (a

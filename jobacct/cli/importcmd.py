@@ -33,7 +33,7 @@ from jobacct.slurmtime import parse_time
 
 _CHUNK_HELP = "Rows (jobs + steps) written per transaction."
 _WORKERS_HELP = (
-    "Processes converting rows while this one writes (default: one per CPU, at most 8, for"
+    "Processes converting rows while this one writes (default: one per CPU, at most 4, for"
     " inputs of 4 MiB or more; 1: convert in this process)."
 )
 
