@@ -22,8 +22,10 @@ client's file works the same. A process with other threads does not fork (see
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 from collections import deque
@@ -41,6 +43,9 @@ __all__ = [
     "worker_count",
 ]
 
+#: Rows (jobs + steps) a worker converts at a time; the main process writes chunks of
+#: several (``chunk_rows``). Small slices keep each worker's memory small.
+SLICE_ROWS = 2_500
 #: Dumps smaller than this are converted in the main process (forking costs more than it
 #: saves on a few thousand rows).
 MIN_PARALLEL_BYTES = 4 * 1024 * 1024
@@ -165,9 +170,7 @@ def _decoded(
             yield line, row
 
 
-def _convert(
-    task: tuple[tuple[int, int], list[_Item], list[_Item], dict[int, str]],
-) -> tuple[_Chunk, list[Any]]:
+def _convert(task: tuple[tuple[int, int], list[_Item], list[_Item], dict[int, str]]) -> bytes:
     start, jobs, steps, new_names = task
     ctx: _Context = _WORKER["ctx"]
     if new_names:
@@ -203,11 +206,14 @@ def _convert(
         for e in out.entries
     ]
     out.entries = []
-    return out, entries
+    # Pickled here, unpickled when the main process writes the chunk: a converted slice
+    # waiting its turn holds a quarter of the memory it takes as objects.
+    return pickle.dumps((out, entries), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _unpacked(result: tuple[_Chunk, list[Any]]) -> _Chunk:
-    chunk, entries = result
+def _unpacked(result: bytes) -> _Chunk:
+    chunk: _Chunk
+    chunk, entries = pickle.loads(result)
     chunk.entries = [
         JobEntry(c, j, t, v, [StepEntry(*s) for s in steps], d, r, w, req)
         for c, j, t, v, steps, d, r, w, req in entries
@@ -259,7 +265,7 @@ def converted_chunks(
     step_items = (
         _tsv_items(step_rows) if isinstance(step_rows, TsvReader) else _row_items(step_rows)
     )
-    slices = _slices(job_items, step_items, chunk_rows)
+    slices = _slices(job_items, step_items, min(chunk_rows, SLICE_ROWS))
     # The headers are known once the first lines are read: take the first slice before the
     # workers are forked, so that they inherit the headers.
     first = next(slices, None)
@@ -274,11 +280,19 @@ def converted_chunks(
     # as any worker may take it.
     forked_names = len(names) if names is not None else 0
     _WORKER["parent"] = os.getpid()
-    pool = multiprocessing.get_context("fork").Pool(
-        workers, initializer=_init, initargs=(ctx, cluster, sources, headers)
-    )
+    # Forked workers share this process's pages until they write to them; the collector
+    # would write to every object it scans: keep it off what exists now (CPython's advice
+    # for forking servers, gc.freeze).
+    gc.freeze()
+    try:
+        pool = multiprocessing.get_context("fork").Pool(
+            workers, initializer=_init, initargs=(ctx, cluster, sources, headers)
+        )
+    finally:
+        gc.unfreeze()
     pending: deque[Any] = deque()
     finished = False
+    current = _Chunk()
     try:
         for start, jobs, steps in _chain(first, slices):
             new_names: dict[int, str] = {}
@@ -288,9 +302,15 @@ def converted_chunks(
             # One slice per worker and one more: every worker has one while the main
             # process writes the oldest.
             while len(pending) > workers:
-                yield _unpacked(pending.popleft().get())
+                if _add(current, _unpacked(pending.popleft().get())) >= chunk_rows:
+                    yield current
+                    current = _Chunk()
         while pending:
-            yield _unpacked(pending.popleft().get())
+            if _add(current, _unpacked(pending.popleft().get())) >= chunk_rows:
+                yield current
+                current = _Chunk()
+        if current.rows or current.errors or current.warnings:
+            yield current
         finished = True
     finally:
         if finished:
@@ -298,6 +318,34 @@ def converted_chunks(
         else:
             pool.terminate()
         pool.join()
+
+
+def _add(chunk: _Chunk, part: _Chunk) -> int:
+    """Add a converted slice to the chunk being gathered; returns the chunk's rows.
+
+    A job record met twice in one chunk is a bad row, as the one-process merge finds it
+    (each slice found those within itself)."""
+    for entry in part.entries:
+        key = (entry.job_id_raw, entry.time_submit)
+        line = part.job_lines[key]
+        if key in chunk.job_lines:
+            chunk.errors.append(
+                (
+                    line,
+                    f"{entry.where}: job {key[0]} submitted at {key[1]} repeats line"
+                    f" {chunk.job_lines[key]}",
+                )
+            )
+            continue
+        chunk.job_lines[key] = line
+        chunk.entries.append(entry)
+    chunk.errors.extend(part.errors)
+    chunk.warnings.extend(part.warnings)
+    chunk.rows += part.rows
+    chunk.first_line = chunk.first_line or part.first_line
+    if part.last_db_inx is not None:
+        chunk.last_db_inx = part.last_db_inx
+    return chunk.rows
 
 
 def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:

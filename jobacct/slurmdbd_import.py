@@ -467,7 +467,7 @@ def job_flags_text(flags: int) -> str | None:
 _TRES_STRING = re.compile(r"[0-9]+=[0-9]+(?:,[0-9]+=[0-9]+)*")
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=2048)
 def _tres_items(simple: str | None) -> tuple[tuple[int, int], ...]:
     # Cached: a step's usage strings repeat across its columns (ave/max/min/tot of one task)
     # and node/task id strings repeat across steps (the import profile's hottest spot).
@@ -497,7 +497,7 @@ def _tres_raw(simple: str | None, tres_id: int) -> int | None:
     return _tres_map(simple).get(tres_id)
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=2048)
 def _tres_map(simple: str | None) -> dict[int, int]:
     # The first count of an id wins, as a scan of the string finds it.
     return {ident: count for ident, count in reversed(_tres_items(simple))}
@@ -1298,7 +1298,7 @@ _USAGE_KIND = {
     name: "node" if name.endswith("_nodeid") else "task" if name.endswith("_taskid") else "count"
     for name, _ in _USAGE_TEXT
 }
-_USAGE_CACHE_SIZE = 20_000
+_USAGE_CACHE_SIZE = 4_000
 #: Per usage column: its step text column, its kind and the typed statistics it holds.
 _USAGE_COLUMNS: tuple[tuple[str, str, str, tuple[tuple[int, str, str], ...]], ...] = tuple(
     (

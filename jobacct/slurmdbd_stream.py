@@ -165,6 +165,8 @@ class _Chunk:
     last_db_inx: int | None = None
     #: What the readers warned of while reading this chunk's rows.
     warnings: list[str] = field(default_factory=list)
+    #: The line of each job record of the chunk, by (JobIDRaw, Submit).
+    job_lines: dict[tuple[int, int], int] = field(default_factory=dict)
 
 
 #: Called after each committed chunk with the running totals and the rows read so far.
@@ -376,12 +378,14 @@ def _chunks(
         chunk.last_db_inx = rec.db_inx
         if chunk.rows >= chunk_rows:
             chunk.warnings, ctx.warnings[:] = ctx.warnings[:], []
+            chunk.job_lines = keys
             yield chunk
             chunk = _Chunk()
             keys = {}
     take_steps(1 << 64, None, None)
     if chunk.rows or chunk.errors or ctx.warnings:
         chunk.warnings, ctx.warnings[:] = ctx.warnings[:], []
+        chunk.job_lines = keys
         yield chunk
 
 

@@ -460,6 +460,10 @@ def _damaged(tmp_path: Path) -> tuple[Path, Path]:
     cells = job_lines[30].split("\t")
     cells[at] = "x7"  # not an integer
     job_lines[30] = "\t".join(cells)
+    last = [line for line in job_lines if line][-1].split("\t")
+    cells = job_lines[3].split("\t")
+    cells[at] = str(int(last[at]) + 1)  # the record of line 4 again, at the end
+    job_lines.insert(len([line for line in job_lines if line]), "\t".join(cells))
     sheader = step_lines[0].split("\t")
     cells = step_lines[15].split("\t")
     cells[sheader.index("id_step")] = "x"  # unreadable step
@@ -475,9 +479,17 @@ def _damaged(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("chunk_rows", [7, 1000])
-def test_workers_report_and_store_what_one_process_does(chunk_rows: int, tmp_path: Path) -> None:
+def test_workers_report_and_store_what_one_process_does(
+    chunk_rows: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Converted in worker processes, bad rows get the same messages and the good ones are
     stored the same: the one-process merge is the reference."""
+    from jobacct import parallel_import
+
+    # chunk_rows=7: a slice is a chunk, cut where the one process cuts it (the counts depend
+    # on where: a job met twice in one chunk is a bad row, in two an update). 1000: one
+    # chunk gathered from slices of 5 rows; the job met twice is in two of them.
+    monkeypatch.setattr(parallel_import, "SLICE_ROWS", 7 if chunk_rows == 7 else 5)
     jobs, steps = _damaged(tmp_path)
     outcomes = []
     for workers in (1, 3):
@@ -508,16 +520,16 @@ def test_workers_report_and_store_what_one_process_does(chunk_rows: int, tmp_pat
         engine.dispose()
         outcomes.append((str(caught.value), done, warned, store_rows(url)))
     (stop1, done1, warned1, rows1), (stop3, done3, warned3, rows3) = outcomes
-    if chunk_rows == 1000:
-        # One chunk holds everything: the message lists every bad row the same way.
-        assert stop1 == stop3
-    assert stop1.splitlines()[1] == stop3.splitlines()[1]  # the first bad row
-    if chunk_rows == 7:
-        # Small chunks end where the rows fall: the same messages, listed chunk by chunk.
-        done1.errors.sort()
-        done3.errors.sort()
+    # The first chunk with bad rows stops the import: the same summary and the same rows
+    # listed (a gathered chunk lists each slice's in turn).
+    assert stop1.splitlines()[0] == stop3.splitlines()[0]
+    assert sorted(stop1.splitlines()) == sorted(stop3.splitlines())
+    done1.errors.sort()
+    done3.errors.sort()
     assert done3 == done1
     assert done1.bad_rows >= 7, done1.errors
+    repeated = any("repeats line 4" in error for error in done1.errors)
+    assert repeated == (chunk_rows == 1000), done1.errors
     assert warned3 == warned1
     assert first_difference(rows3, rows1) is None
     assert len(rows1[0]) > 30
