@@ -31,6 +31,22 @@ def missing_store(path: Path) -> DatabaseUnavailableError:
     )
 
 
+#: The optional extra that installs the driver of each server backend (pyproject.toml).
+DRIVER_EXTRAS = {"postgresql": ("PostgreSQL", "postgresql"), "mysql": ("MariaDB", "mysql")}
+DRIVER_EXTRAS["mariadb"] = DRIVER_EXTRAS["mysql"]
+
+
+def missing_driver(backend: str, exc: ImportError) -> DatabaseUnavailableError:
+    """The error for a server URL whose driver is not installed: which extra installs it."""
+    module = exc.name or str(exc)
+    if backend in DRIVER_EXTRAS:
+        server, extra = DRIVER_EXTRAS[backend]
+        return DatabaseUnavailableError(
+            f"the {server} driver ({module}) is not installed: pip install 'jobacct[{extra}]'"
+        )
+    return DatabaseUnavailableError(f"the database driver {module} is not installed")
+
+
 def unreadable_store(path: Path, exc: OSError) -> DatabaseUnavailableError:
     """The error for a SQLite store the caller may not open (the daemon's, mode 0600)."""
     return DatabaseUnavailableError(
@@ -130,7 +146,8 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
     WAL journal, a busy timeout, and foreign keys on. MariaDB/MySQL: utf8mb4.
 
     Raises:
-        DatabaseUnavailableError: if the SQLite file does not exist and ``create`` is false.
+        DatabaseUnavailableError: if the SQLite file does not exist and ``create`` is false,
+            or the server's driver is not installed (naming the extra that installs it).
         UsageError: if no driver handles the URL.
     """
     from sqlalchemy import create_engine, event
@@ -153,7 +170,9 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     try:
         engine = create_engine(parsed, **kwargs)
-    except (ArgumentError, ImportError) as exc:
+    except ImportError as exc:
+        raise missing_driver(backend, exc) from exc
+    except ArgumentError as exc:
         raise UsageError(f"cannot use database URL '{url}': {exc}") from exc
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -13,7 +13,7 @@ import io
 from typing import TextIO
 
 from jobacct.errors import UsageError
-from jobacct.report.charts import Picture, draw
+from jobacct.report.charts import NO_CHARTS, Picture, available, draw
 from jobacct.report.document import Report
 from jobacct.report.render_data import render_csv, render_json
 from jobacct.report.render_markup import render_html, render_markdown
@@ -36,8 +36,8 @@ def parse_format(text: str | None) -> str:
 
 
 def draw_charts(report: Report) -> list[Picture]:
-    """Every chart of ``report`` as a PNG (none for an empty report)."""
-    if report.empty is not None:
+    """Every chart of ``report`` as a PNG (none for an empty report, or without matplotlib)."""
+    if report.empty is not None or not available():
         return []
     return [draw(chart) for chart in report.charts]
 
@@ -53,7 +53,8 @@ def html_page(report: Report, pictures: list[Picture], *, cid_suffix: str | None
         images = {p.key: f"cid:{p.key}{cid_suffix}" for p in pictures}
     sizes = {p.key: (p.width, p.height) for p in pictures}
     buffer = io.StringIO()
-    render_html(report, buffer, images, sizes)
+    note = NO_CHARTS if report.charts and not pictures and not available() else None
+    render_html(report, buffer, images, sizes, note=note)
     return buffer.getvalue()
 
 
