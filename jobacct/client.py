@@ -159,10 +159,9 @@ def resolve(argv: Sequence[str]) -> tuple[str | None, list[str]]:
     if server is None and db is None:
         server = os.environ.get(ENV_SERVER)
         if server is None:
-            from jobacct.config import read_config
+            from jobacct.config import read_config, server_address
 
-            value = read_config().get("server")
-            server = str(value) if value else None
+            server = server_address(read_config())
     if not server:
         return None, rest
     return socket_path(server), rest
