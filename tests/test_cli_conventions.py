@@ -165,3 +165,36 @@ def test_hoisting_rule() -> None:
     # after "--" nothing is an option
     assert hoist(["import", "sacct", "--", "--db"]) == ["import", "sacct", "--", "--db"]
     assert hoist(["--help"]) == ["--help"]
+
+
+def test_unreadable_import_file_is_status_1(tmp_path: Path) -> None:
+    """The README's exit-status table: an unreadable import file is 1, for every importer."""
+    store = tmp_path / "s.sqlite"
+    assert jobacct("--db", str(store), "db", "init").returncode == 0
+    missing = tmp_path / "nope.txt"
+    for args in (
+        ["import", "sacct", "--cluster", "tux", str(missing)],
+        ["import", "slurmdbd", "--cluster", "tux", "--job-table", str(missing),
+         "--step-table", str(missing)],
+        ["shim", "ingest", str(missing)],
+    ):  # fmt: skip
+        result = jobacct("--db", str(store), *args)
+        assert (result.returncode, result.stderr) == (
+            1, f"jobacct: error: cannot read {missing}: No such file or directory\n"
+        ), args  # fmt: skip
+
+
+def test_scancel_prefixes(tmp_path: Path) -> None:
+    """scancel's own messages keep Slurm's prefix; jobacct's refusals have jobacct's."""
+    store = tmp_path / "s.sqlite"
+    assert jobacct("--db", str(store), "db", "init").returncode == 0
+    slurm = jobacct("--db", str(store), "scancel", "12x")
+    assert (slurm.returncode, slurm.stderr) == (1, "scancel: error: Invalid job id 12x\n")
+    ours = jobacct("--db", str(store), "scancel", "--reason", "a\x01b", "12")
+    assert ours.returncode == 2
+    assert ours.stderr.startswith("jobacct: error: --reason contains control character U+0001")
+    option = jobacct("--db", str(store), "scancel", "--bogus")
+    assert option.returncode == 2 and option.stderr.startswith("jobacct: error: No such option")
+    unavailable = jobacct("--db", str(tmp_path / "none.sqlite"), "scancel", "12")
+    assert unavailable.returncode == 3
+    assert unavailable.stderr.startswith("jobacct: error: database file ")

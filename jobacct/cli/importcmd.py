@@ -74,7 +74,7 @@ def sacct(
                 # Through the daemon the client opens the file (jobacct.inputs): a pipe.
                 binary = inputs.open_binary(name)
             except OSError as exc:
-                raise UsageError(f"cannot read {name}: {exc}") from exc
+                raise inputs.unreadable(name, exc) from None
             handle = io.TextIOWrapper(binary, encoding="utf-8")
             handles.append((name, handle, inputs.size_of(binary)))
         engine = app_ctx.engine()
@@ -115,7 +115,7 @@ def _sacct_one(
                 on_chunk=lambda _result, rows: progress.update(rows),
             )
         except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {source}: {exc}") from exc
+            raise inputs.unreadable(source, exc) from None
     for message in result.errors:
         typer.echo(f"jobacct: skipped: {message}", err=True)
     for message in result.warnings:
@@ -145,7 +145,7 @@ def _read_user_map(path: str) -> dict[int, str]:
     try:
         text = inputs.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from exc
+        raise inputs.unreadable(path, exc) from None
     names: dict[int, str] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -170,7 +170,7 @@ def _read_dump(path: str) -> list[dict[str, str | None]]:
     try:
         return read_mysql_tsv(path)
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from exc
+        raise inputs.unreadable(path, exc) from None
 
 
 def _read_qos_table(path: str) -> dict[int, str]:
@@ -372,7 +372,7 @@ def slurmdbd(
         try:
             readers.append(TsvReader(name))
         except OSError as exc:
-            raise UsageError(f"cannot read {name}: {exc}") from exc
+            raise inputs.unreadable(name, exc) from None
     jobs_reader, steps_reader = readers
 
     def position() -> tuple[int, int | None]:
@@ -403,7 +403,7 @@ def slurmdbd(
                     on_chunk=_progress_hook(progress),
                 )
             except (OSError, UnicodeDecodeError) as exc:
-                raise UsageError(f"cannot read {label}: {exc}") from exc
+                raise inputs.unreadable(label, exc) from None
     finally:
         engine.dispose()
     _report_skipped(result)
