@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import SERVER_ADMIN_URLS, _in_ci
+from tests.conftest import SERVER_ADMIN_URLS, server_unreachable
 from tests.test_cli_conventions import jobacct
 
 
@@ -25,10 +25,7 @@ def missing_url(request: pytest.FixtureRequest) -> Iterator[str]:
             pass
     except OperationalError as exc:
         admin.dispose()
-        reason = f"{request.param} server not reachable at {admin_url}: {str(exc.orig)[:120]}"
-        if _in_ci():
-            pytest.fail(reason + " (CI=true: server tests must run)")
-        pytest.skip(reason)
+        server_unreachable(request.param, admin_url, exc)
     name = f"jobacct_missing_{uuid.uuid4().hex[:10]}"
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
