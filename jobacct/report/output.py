@@ -15,7 +15,7 @@ from typing import TextIO
 from jobacct.errors import UsageError
 from jobacct.report.charts import NO_CHARTS, Picture, available, draw
 from jobacct.report.document import Report
-from jobacct.report.render_data import render_csv, render_json
+from jobacct.report.render_data import render_csv, render_json, render_parsable
 from jobacct.report.render_markup import render_html, render_markdown
 from jobacct.report.render_text import render_text
 from jobacct.textsafe import escape
@@ -65,14 +65,24 @@ def plain_text(report: Report) -> str:
     return buffer.getvalue()
 
 
-def write_report(report: Report, fmt: str, out: TextIO, *, terminal: bool = False) -> None:
-    """Write ``report`` to ``out`` in format ``fmt`` (one of :data:`FORMATS`).
+def write_report(
+    report: Report, fmt: str, out: TextIO, *, terminal: bool = False, header: bool = True
+) -> None:
+    """Write ``report`` to ``out`` in format ``fmt`` (one of :data:`FORMATS`, or ``P``: -P).
 
+    ``header``: False for ``-n`` (``P`` only).
     ``terminal``: ``out`` is a terminal, so CSV values have control characters and bidi
     overrides escaped (:mod:`jobacct.textsafe`; Markdown always has them escaped).
     """
     if fmt == "text":
         render_text(report, out, terminal=terminal)
+    elif fmt == "P":
+        if terminal:
+            buffer = io.StringIO()
+            render_parsable(report, buffer, header=header)
+            out.write("\n".join(escape(line) for line in buffer.getvalue().split("\n")))
+        else:
+            render_parsable(report, out, header=header)
     elif fmt == "csv" and terminal:
         # Records stay records (CRLF ends); what is inside them cannot act on the terminal.
         buffer = io.StringIO()
