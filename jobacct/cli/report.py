@@ -229,7 +229,7 @@ def failures(
 ) -> None:
     """Failed, timed-out, out-of-memory and node-failed jobs, grouped, with core-hours.
 
-    Example: jobacct report failures --format html > failures.html
+    Example: jobacct report failures --output-format html > failures.html
     """
     _run(ctx, "failures", start=start, end=end, clusters=clusters, accounts=accounts,
          users=users, partitions=partitions, fmt=fmt,
