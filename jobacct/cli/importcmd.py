@@ -50,6 +50,13 @@ def sacct(
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", metavar="N", min=1, help=_CHUNK_HELP)
     ] = DEFAULT_CHUNK_ROWS,
+    keep_existing: Annotated[
+        bool,
+        typer.Option(
+            "--keep-existing",
+            help="Write only records the store does not hold; stored ones stay as they are.",
+        ),
+    ] = False,
 ) -> None:
     """Import `sacct --parsable2 --format=...` output (header line required), idempotently.
 
@@ -80,7 +87,10 @@ def sacct(
         engine = app_ctx.engine()
         try:
             for source, handle, size in handles:
-                _sacct_one(engine, source, handle, size, default_cluster, skip_bad, chunk_rows)
+                _sacct_one(
+                    engine, source, handle, size, default_cluster, skip_bad, chunk_rows,
+                    keep_existing,
+                )  # fmt: skip
         finally:
             engine.dispose()
     finally:
@@ -97,6 +107,7 @@ def _sacct_one(
     default_cluster: str,
     skip_bad: bool,
     chunk_rows: int,
+    keep_existing: bool = False,
 ) -> None:
     from jobacct.sacct_stream import import_sacct_stream
 
@@ -112,6 +123,7 @@ def _sacct_one(
                 source,
                 chunk_rows=chunk_rows,
                 skip_bad=skip_bad,
+                keep_existing=keep_existing,
                 on_chunk=lambda _result, rows: progress.update(rows),
             )
         except (OSError, UnicodeDecodeError) as exc:
@@ -124,6 +136,8 @@ def _sacct_one(
         f"; fields not stored: {','.join(result.ignored_fields)}" if result.ignored_fields else ""
     )
     skipped = f", {result.bad_rows} bad rows skipped" if result.bad_rows else ""
+    if keep_existing:
+        skipped += f", {result.kept_existing} stored records kept as they are"
     typer.echo(
         f"{source}: {result.jobs_seen} job and {result.steps_seen} step rows,"
         f" {result.jobs_changed} jobs and {result.steps_changed} steps new or changed{skipped}"
