@@ -389,8 +389,10 @@ def main(argv: Sequence[str]) -> int | None:
 
     Returns the exit status of the command, or 2 (usage), 3 (daemon unreachable).
     """
-    if os.environ.get(COMPLETE_VAR):
-        return None  # a shell asking for completions: answered locally, from the command tree
+    if os.environ.get(COMPLETE_VAR) or {"--install-completion", "--show-completion"} & set(argv):
+        # A shell asking for completions, or for its script: answered here (the caller's
+        # shell, the caller's files), from the command tree.
+        return None
     try:
         path, rest = resolve(argv)
     except ClientUsageError as exc:

@@ -95,6 +95,14 @@ def test_completion_scripts_and_answers() -> None:
     assert jobacct(env=env).stdout.split() == ["--allocations"]
     env.update({"COMP_WORDS": "jobacct report ", "COMP_CWORD": "2"})
     assert "top-users" in jobacct(env=env).stdout.split()
+    # Typer's own options answer locally too, never through a daemon.
+    shown = jobacct(
+        "--show-completion", "zsh",
+        env={**ENV, "JOBACCT_SERVER": "unix:/nonexistent/socket",
+             "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"},
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "_JOBACCT_COMPLETE=complete_zsh" in shown.stdout
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
