@@ -47,7 +47,11 @@ FORWARDED_ENV = frozenset(
 )  # fmt: skip
 FORWARDED_PREFIXES = ("SCANCEL_",)
 #: Commands that always open the store directly (its owner's business, never the daemon's).
-DIRECT_COMMANDS = frozenset({"db", "serve"})
+DIRECT_COMMANDS = frozenset({"db", "serve", "completion", "man"})
+#: The root options, which may also follow the command (``jobacct sacct --db X ...``).
+ROOT_OPTIONS = ("--db", "--server")
+#: The variable of Click's shell completion protocol (``jobacct completion SHELL``).
+COMPLETE_VAR = "_JOBACCT_COMPLETE"
 
 _serving = False
 
@@ -93,6 +97,37 @@ def _root_options(argv: Sequence[str]) -> tuple[str | None, str | None, list[str
     return db, server, rest, command
 
 
+def hoist_root_options(argv: Sequence[str]) -> list[str]:
+    """``argv`` with the root options given after the command moved before it.
+
+    ``jobacct sacct --db X -j 1`` means ``jobacct --db X sacct -j 1``: no command has an
+    option of those names, so the meaning is the same wherever they stand. Arguments after
+    ``--`` are left alone.
+    """
+    command_at = 0  # the command's index, past the root options and their values
+    while command_at < len(argv) and argv[command_at].startswith("-"):
+        command_at += 2 if argv[command_at] in ROOT_OPTIONS else 1
+    if command_at >= len(argv):
+        return list(argv)
+    front, rest = list(argv[:command_at]), list[str]()
+    i = command_at
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest += argv[i:]
+            break
+        if arg in ROOT_OPTIONS and i + 1 < len(argv):
+            front += argv[i : i + 2]
+            i += 2
+            continue
+        if arg.startswith(tuple(f"{o}=" for o in ROOT_OPTIONS)):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def socket_path(address: str) -> str:
     """The socket path of a server address (``unix:PATH`` or ``/PATH``).
 
@@ -124,10 +159,9 @@ def resolve(argv: Sequence[str]) -> tuple[str | None, list[str]]:
     if server is None and db is None:
         server = os.environ.get(ENV_SERVER)
         if server is None:
-            from jobacct.config import read_config
+            from jobacct.config import read_config, server_address
 
-            value = read_config().get("server")
-            server = str(value) if value else None
+            server = server_address(read_config())
     if not server:
         return None, rest
     return socket_path(server), rest
@@ -355,6 +389,10 @@ def main(argv: Sequence[str]) -> int | None:
 
     Returns the exit status of the command, or 2 (usage), 3 (daemon unreachable).
     """
+    if os.environ.get(COMPLETE_VAR) or {"--install-completion", "--show-completion"} & set(argv):
+        # A shell asking for completions, or for its script: answered here (the caller's
+        # shell, the caller's files), from the command tree.
+        return None
     try:
         path, rest = resolve(argv)
     except ClientUsageError as exc:
@@ -369,7 +407,7 @@ def main(argv: Sequence[str]) -> int | None:
 
 def entry() -> None:
     """Console script ``jobacct``: through the daemon if configured, else directly."""
-    argv = sys.argv[1:]
+    argv = hoist_root_options(sys.argv[1:])
     try:
         status = main(argv)
     except Exception as exc:  # an unreadable site config: the command's usual error line

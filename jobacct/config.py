@@ -31,6 +31,22 @@ def missing_store(path: Path) -> DatabaseUnavailableError:
     )
 
 
+#: The optional extra that installs the driver of each server backend (pyproject.toml).
+DRIVER_EXTRAS = {"postgresql": ("PostgreSQL", "postgresql"), "mysql": ("MariaDB", "mysql")}
+DRIVER_EXTRAS["mariadb"] = DRIVER_EXTRAS["mysql"]
+
+
+def missing_driver(backend: str, exc: ImportError) -> DatabaseUnavailableError:
+    """The error for a server URL whose driver is not installed: which extra installs it."""
+    module = exc.name or str(exc)
+    if backend in DRIVER_EXTRAS:
+        server, extra = DRIVER_EXTRAS[backend]
+        return DatabaseUnavailableError(
+            f"the {server} driver ({module}) is not installed: pip install 'jobacct[{extra}]'"
+        )
+    return DatabaseUnavailableError(f"the database driver {module} is not installed")
+
+
 def unreadable_store(path: Path, exc: OSError) -> DatabaseUnavailableError:
     """The error for a SQLite store the caller may not open (the daemon's, mode 0600)."""
     return DatabaseUnavailableError(
@@ -60,6 +76,17 @@ def default_sqlite_path() -> Path:
     return Path(platformdirs.user_data_dir("jobacct")) / "jobacct.sqlite"
 
 
+#: Every key of the site config file: top-level keys, and the keys of its tables. ``server``
+#: is either the daemon's address (a string, read by clients) or the ``[server]`` table,
+#: whose ``address`` clients read and whose other keys the daemon reads
+#: (:mod:`jobacct.server.policy`); ``[smtp]`` is :mod:`jobacct.report.smtp`'s.
+CONFIG_KEYS = frozenset({"database_url", "server", "cluster", "smtp"})
+TABLE_KEYS = {
+    "server": frozenset({"address", "controllers", "private_data"}),
+    "smtp": frozenset({"host", "port", "user", "password", "starttls", "ssl", "from", "timeout"}),
+}
+
+
 def config_path() -> Path:
     """The site config file: ``$JOBACCT_CONFIG`` or ``/etc/jobacct/jobacct.toml``."""
     return Path(os.environ.get(ENV_CONFIG) or SITE_CONFIG)
@@ -68,19 +95,61 @@ def config_path() -> Path:
 def read_config() -> dict[str, Any]:
     """The site config file as a dict; empty if there is none.
 
+    The default file may be missing; a file named by ``$JOBACCT_CONFIG`` must exist
+    (``JOBACCT_CONFIG=/dev/null`` says "no config file").
+
     Raises:
-        UsageError: if the file exists but is not valid TOML.
+        UsageError: a file that is not valid TOML, holds a key jobacct does not know
+            (:data:`CONFIG_KEYS`, :data:`TABLE_KEYS`: a misspelled key would be ignored), or
+            is named by ``$JOBACCT_CONFIG`` and does not exist.
     """
     import tomllib  # only when no database is given: keeps start-up short
 
     path = config_path()
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            config = tomllib.load(handle)
     except FileNotFoundError:
+        if os.environ.get(ENV_CONFIG):
+            raise UsageError(
+                f"config file {path} (${ENV_CONFIG}) does not exist"
+                f" (JOBACCT_CONFIG=/dev/null: no config file)"
+            ) from None
         return {}
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"cannot read config file {path}: {exc}") from exc
+    check_config_keys(config, path)
+    return config
+
+
+def check_config_keys(config: dict[str, Any], path: Path) -> None:
+    """Refuse a key the site config file may not hold (:data:`CONFIG_KEYS`).
+
+    Raises:
+        UsageError: naming the first unknown key (``[table].key`` for a table's) and the file.
+    """
+    unknown = sorted(set(config) - CONFIG_KEYS)
+    if unknown:
+        raise UsageError(
+            f"unknown key '{unknown[0]}' in config file {path}"
+            f" (known: {', '.join(sorted(CONFIG_KEYS))})"
+        )
+    for table, known in TABLE_KEYS.items():
+        value = config.get(table)
+        unknown = sorted(set(value) - known) if isinstance(value, dict) else []
+        if unknown:
+            raise UsageError(
+                f"unknown key '{unknown[0]}' in [{table}] of config file {path}"
+                f" (known: {', '.join(sorted(known))})"
+            )
+
+
+def server_address(config: dict[str, Any]) -> str | None:
+    """The daemon's address in a site config: ``server = "ADDR"`` or ``[server] address``."""
+    value = config.get("server")
+    if isinstance(value, dict):
+        value = value.get("address")
+    return str(value) if value else None
 
 
 def resolve_database_url(option: str | None = None) -> str:
@@ -130,7 +199,8 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
     WAL journal, a busy timeout, and foreign keys on. MariaDB/MySQL: utf8mb4.
 
     Raises:
-        DatabaseUnavailableError: if the SQLite file does not exist and ``create`` is false.
+        DatabaseUnavailableError: if the SQLite file does not exist and ``create`` is false,
+            or the server's driver is not installed (naming the extra that installs it).
         UsageError: if no driver handles the URL.
     """
     from sqlalchemy import create_engine, event
@@ -153,7 +223,9 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     try:
         engine = create_engine(parsed, **kwargs)
-    except (ArgumentError, ImportError) as exc:
+    except ImportError as exc:
+        raise missing_driver(backend, exc) from exc
+    except ArgumentError as exc:
         raise UsageError(f"cannot use database URL '{url}': {exc}") from exc
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -17,7 +17,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from jobacct.errors import JobAcctError
+
 _opener: Callable[[str], IO[bytes]] | None = None
+
+
+def unreadable(name: str | Path, exc: OSError | UnicodeDecodeError) -> JobAcctError:
+    """The error for an input file that cannot be read (missing, denied, not UTF-8).
+
+    Exit status 1 (the README's table: "unreadable import file"), the same for every command
+    that reads input files; the reason is the system's words (``No such file or directory``).
+    """
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return JobAcctError(f"cannot read {name}: {reason}")
 
 
 def install(opener: Callable[[str], IO[bytes]]) -> None:

@@ -124,7 +124,12 @@ class LiveSource:
         self.cluster = cluster
         self.job_table = f"{cluster}_job_table"
         self.step_table = f"{cluster}_step_table"
-        self.engine = create_engine(parsed, poolclass=NullPool)
+        try:
+            self.engine = create_engine(parsed, poolclass=NullPool)
+        except ImportError as exc:
+            from jobacct.config import missing_driver
+
+            raise missing_driver(parsed.get_backend_name(), exc) from exc
         self.shown = parsed.render_as_string(hide_password=True)
         self._conns: list[Any] = []
         try:

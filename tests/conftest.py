@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -67,6 +68,14 @@ def _utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
+def server_unreachable(kind: str, admin_url: str, exc: OperationalError) -> NoReturn:
+    """Skip the test with the reason, or fail it under CI=true (server tests must run)."""
+    reason = f"{kind} server not reachable at {admin_url}: {str(exc.orig).strip()[:120]}"
+    if _in_ci():
+        pytest.fail(reason + " (CI=true: server tests must run)")
+    pytest.skip(reason)
+
+
 def _server_database(kind: str) -> Iterator[str]:
     admin_url = SERVER_ADMIN_URLS[kind]
     name = f"jobacct_test_{uuid.uuid4().hex[:12]}"
@@ -76,10 +85,7 @@ def _server_database(kind: str) -> Iterator[str]:
             conn.execute(text(f"CREATE DATABASE {name}"))
     except OperationalError as exc:
         admin.dispose()
-        reason = f"{kind} server not reachable at {admin_url}: {str(exc.orig).strip()[:120]}"
-        if _in_ci():
-            pytest.fail(reason + " (CI=true: server tests must run)")
-        pytest.skip(reason)
+        server_unreachable(kind, admin_url, exc)
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:

@@ -169,7 +169,7 @@ def test_fuzz_command_lines(
     mutable: bool,
 ) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(Path(store.removeprefix("sqlite:///")).parent))
-    monkeypatch.setenv("JOBACCT_CONFIG", "/nonexistent/jobacct.toml")
+    monkeypatch.setenv("JOBACCT_CONFIG", "/dev/null")  # no site config file
     start = _maxrss_mib()
 
     @SETTINGS

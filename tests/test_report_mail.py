@@ -91,7 +91,7 @@ def smtp_env(port: int, tmp_path: Path) -> dict[str, str]:
         "JOBACCT_SMTP_PASSWORD": "s3cret",
         "JOBACCT_SMTP_FROM": "jobacct@cluster.example",
         "XDG_STATE_HOME": str(tmp_path / "state"),
-        "JOBACCT_CONFIG": str(tmp_path / "none.toml"),
+        "JOBACCT_CONFIG": "/dev/null",  # no site config file
     }
 
 

@@ -117,7 +117,7 @@ class Daemon:
             "PATH": "/usr/bin:/bin",
             "HOME": str(self.shared),
             "PYTHONPATH": readable_pythonpath(),
-            "JOBACCT_CONFIG": str(self.shared / "no-config.toml"),
+            "JOBACCT_CONFIG": "/dev/null",  # no site config file
             **({"JOBACCT_SERVER": f"unix:{self.socket}"} if server else {}),
             **(env or {}),
         }
@@ -207,7 +207,7 @@ def make_store(kind: str, tmp: Path) -> Iterator[tuple[str, Path | None]]:
         path = store_dir / "jobacct.sqlite"
         done = subprocess.run(
             [sys.executable, "-m", "jobacct", "--db", str(path), "db", "init"],
-            capture_output=True, text=True, env={**os.environ, "JOBACCT_CONFIG": "/none"},
+            capture_output=True, text=True, env={**os.environ, "JOBACCT_CONFIG": "/dev/null"},
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert "(mode 0600)" in done.stdout and "(mode 0700)" in done.stdout, done.stdout
@@ -602,7 +602,7 @@ def test_the_daemon_refuses_a_store_others_may_open(tmp_path: Path) -> None:
     store = tmp_path / "open.sqlite"
     made = subprocess.run(
         [sys.executable, "-m", "jobacct", "--db", str(store), "db", "init"],
-        capture_output=True, text=True, env={**os.environ, "JOBACCT_CONFIG": "/none"},
+        capture_output=True, text=True, env={**os.environ, "JOBACCT_CONFIG": "/dev/null"},
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
     store.chmod(0o644)
@@ -610,7 +610,7 @@ def test_the_daemon_refuses_a_store_others_may_open(tmp_path: Path) -> None:
         [sys.executable, "-m", "jobacct", "--db", str(store), "serve", "--socket",
          str(tmp_path / "s.sock")],
         capture_output=True, text=True, timeout=60,
-        env={**os.environ, "JOBACCT_CONFIG": "/none"},
+        env={**os.environ, "JOBACCT_CONFIG": "/dev/null"},
     )  # fmt: skip
     refused(done, 1, f"{store} is mode 0644")
     assert not (tmp_path / "s.sock").exists()
@@ -679,7 +679,7 @@ def test_interrupting_the_client_ends_the_command_in_the_daemon(daemon: Daemon) 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={"PYTHONPATH": readable_pythonpath(), "JOBACCT_SERVER": f"unix:{daemon.socket}",
-             "JOBACCT_CONFIG": "/none", "TZ": "UTC"},
+             "JOBACCT_CONFIG": "/dev/null", "TZ": "UTC"},
     )  # fmt: skip
     (zygote,) = _children(daemon.process.pid)
     deadline = time.monotonic() + 30

@@ -17,8 +17,8 @@ ROOT = Peer(pid=11, uid=0, gid=0)
 
 
 @pytest.fixture(autouse=True)
-def _no_site_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("JOBACCT_CONFIG", str(tmp_path / "none.toml"))
+def _no_site_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOBACCT_CONFIG", "/dev/null")  # no site config file
     monkeypatch.delenv("JOBACCT_SERVER", raising=False)
 
 
@@ -44,8 +44,14 @@ def test_choosing_the_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     config.write_text('server = "unix:/run/jobacct/jobacct.sock"\n')
     monkeypatch.setenv("JOBACCT_CONFIG", str(config))
     assert client.resolve(["report", "failures"])[0] == "/run/jobacct/jobacct.sock"
-    # Arguments after the command are the command's, even when they look like ours.
-    assert client.resolve(["sacct", "--server", "x"])[1] == ["sacct", "--server", "x"]
+    # The root options may follow the command too (the console script moves them first).
+    assert client.resolve(client.hoist_root_options(["sacct", "--server", "/s", "-X"])) == (
+        "/s",
+        ["sacct", "-X"],
+    )
+    # A [server] table gives the daemon's address as `address`.
+    config.write_text('[server]\naddress = "unix:/run/j.sock"\ncontrollers = ["root"]\n')
+    assert client.resolve(["sacct"])[0] == "/run/j.sock"
 
 
 def test_only_the_variables_commands_read_are_sent() -> None:

@@ -21,6 +21,7 @@ from typer._click.core import Command
 from typer.core import TyperGroup
 
 from jobacct.cli.context import AppContext
+from jobacct.cli.helpfmt import help_width, plain_help
 from jobacct.errors import ExitStatus, JobAcctError
 from jobacct.textsafe import encodable, is_utf8
 
@@ -35,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "modify-job": ("jobacct.cli.modifyjob", "modify_job", {}),
     "scancel": ("jobacct.cli.scancel", "scancel", {}),
     "serve": ("jobacct.cli.serve", "serve", {}),
+    "completion": ("jobacct.cli.completion", "completion", {}),
+    "man": ("jobacct.cli.manpage", "man", {}),
 }
 #: Command groups given by a module's ``app`` (a ``typer.Typer``): name -> module.
 GROUPS: dict[str, str] = {
@@ -56,6 +59,8 @@ ORDER = (
     "report",
     "shim",
     "serve",
+    "completion",
+    "man",
 )
 
 
@@ -71,6 +76,7 @@ def load_command(name: str) -> Command:
         single.command(name, **settings)(getattr(importlib.import_module(module), function))
         command = typer.main.get_command(single)
     plain_text_options(command)
+    plain_help(command)
     return command
 
 
@@ -187,6 +193,7 @@ class LazyGroup(TyperGroup):
         super().__init__(**attrs)
         self.commands = lazy
         plain_text_options(self, subcommands=False)  # its commands: when they are loaded
+        plain_help(self)
 
 
 app = typer.Typer(
@@ -194,8 +201,11 @@ app = typer.Typer(
     help="Job accounting and exit codes for batch clusters: sacct, sjobexitmod and scancel "
     "on a SQL store.",
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion / --show-completion (and `jobacct completion SHELL`): Click's
+    # completion protocol ($_JOBACCT_COMPLETE), answered by main() before any routing.
+    add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -255,7 +265,9 @@ def main(argv: list[str] | None = None, *, route: bool = True) -> int:
     ``server``), the command runs through the daemon (:mod:`jobacct.client`) unless
     ``route`` is false.
     """
-    args = sys.argv[1:] if argv is None else argv
+    from jobacct import client
+
+    args = client.hoist_root_options(sys.argv[1:] if argv is None else argv)
     bad = next((a for a in args if not is_utf8(a)), None)
     if bad is not None:
         # Bytes that are not UTF-8 (surrogateescape) would fail deep inside, where a value
@@ -263,8 +275,6 @@ def main(argv: list[str] | None = None, *, route: bool = True) -> int:
         error_line(f"argument '{bad}' is not valid UTF-8")
         return int(ExitStatus.USAGE)
     if route:
-        from jobacct import client
-
         try:
             status = client.main(args)
         except JobAcctError as exc:
@@ -274,7 +284,7 @@ def main(argv: list[str] | None = None, *, route: bool = True) -> int:
             return status
     try:
         # A command that ends with typer.Exit(N) (scancel's statuses) gets N back from click.
-        result = app(args=argv, standalone_mode=False, prog_name="jobacct")
+        result = app(args=args, standalone_mode=False, prog_name="jobacct", **help_width())
     except JobAcctError as exc:
         error_line(str(exc))
         return int(exc.exit_status)
@@ -283,6 +293,10 @@ def main(argv: list[str] | None = None, *, route: bool = True) -> int:
     except typer.Abort:
         sys.stderr.write("\n")
         return int(ExitStatus.INTERRUPTED)
+    except click_exceptions.NoArgsIsHelpError as exc:
+        # `jobacct`, `jobacct db`: no command given; the help says which there are.
+        sys.stdout.write(exc.ctx.get_help() + "\n")
+        return int(ExitStatus.USAGE)
     except click_exceptions.ClickException as exc:
         error_line(exc.format_message())
         return int(ExitStatus.USAGE)

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 
 from jobacct import caller
 from jobacct.authz import AdminLevel, check_admin
+from jobacct.cli import listing
 from jobacct.cli.context import AppContext
 from jobacct.errors import UsageError
 from jobacct.model import Coordinator, UserPrivilege
@@ -18,6 +19,9 @@ app = typer.Typer(
     help="Manage AdminLevels and account coordinators (root and Administrators only).",
     no_args_is_help=True,
 )
+
+
+LIST_COLUMNS = ("UID", "User", "AdminLevel", "Coordinator of")
 
 
 def _user(text: str) -> tuple[int, str | None]:
@@ -96,21 +100,29 @@ def remove_coordinator(
 
 
 @app.command("list")
-def list_privileges(ctx: typer.Context) -> None:
-    """List AdminLevels and coordinators.
+def list_privileges(
+    ctx: typer.Context,
+    json_out: listing.Json = False,
+    parsable2: listing.Parsable2 = False,
+    noheader: listing.NoHeader = False,
+) -> None:
+    """List AdminLevels and coordinators ('|'-separated, as -P; or --json).
 
     Example: jobacct admin list
     """
+    listing.check(json_out, parsable2, noheader)
     app_ctx: AppContext = ctx.obj
     with app_ctx.session(write=False) as session:
         check_admin(session, caller.caller_uid())
-        typer.echo("UID|User|AdminLevel|Coordinator of")
         coords: dict[int, list[str]] = {}
         for c in session.scalars(select(Coordinator).order_by(Coordinator.account)):
             coords.setdefault(c.uid, []).append(c.account)
         levels = {p.uid: p for p in session.scalars(select(UserPrivilege))}
+        rows = []
         for uid in sorted(set(levels) | set(coords)):
             p = levels.get(uid)
-            name = p.user_name if p and p.user_name else ""
+            name = p.user_name if p and p.user_name else None
             level = p.admin_level if p else AdminLevel.NONE.value
-            typer.echo(f"{uid}|{name}|{level}|{','.join(coords.get(uid, []))}")
+            rows.append((uid, name, level, coords.get(uid, [])))
+    # Without -P or --json it prints as -P does: the list was always '|'-separated.
+    listing.write_records("users", LIST_COLUMNS, rows, json_out=json_out, header=not noheader)

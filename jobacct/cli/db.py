@@ -12,7 +12,7 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from jobacct import migrate
+from jobacct import migrate, serverdb
 from jobacct.cli.context import AppContext
 from jobacct.config import enable_wal, sqlite_path
 from jobacct.errors import DatabaseUnavailableError, UsageError
@@ -33,11 +33,23 @@ app = typer.Typer(help="Create, migrate and inspect the database.", no_args_is_h
 
 
 @app.command("init")
-def init(ctx: typer.Context) -> None:
+def init(
+    ctx: typer.Context,
+    create: Annotated[
+        bool,
+        typer.Option(
+            "--create",
+            help="PostgreSQL/MariaDB: create the URL's database if the server has none.",
+        ),
+    ] = False,
+) -> None:
     """Create the database (a SQLite file is made if missing) and migrate it to head.
 
     A new SQLite file is made mode 0600, in a directory made mode 0700 if missing: only its
     owner (the account of `jobacct serve`) may open it; everyone else goes through the daemon.
+
+    On PostgreSQL or MariaDB the database must exist (the error says how to create it), or
+    --create creates it.
 
     Example: jobacct --db /var/lib/jobacct/jobacct.sqlite db init
     """
@@ -46,7 +58,15 @@ def init(ctx: typer.Context) -> None:
     engine = app_ctx.engine(create=True, check_schema=False)
     try:
         with _readable(engine):
-            migrate.check_migratable(engine)
+            try:
+                migrate.check_migratable(engine)
+            except DBAPIError as exc:
+                if not serverdb.is_missing_database(engine, exc.orig):
+                    raise
+                if not create:
+                    raise serverdb.missing_database_error(engine.url) from None
+                typer.echo(serverdb.create_database(engine.url))
+                migrate.check_migratable(engine)
             enable_wal(engine)
         migrate.upgrade(engine)
         typer.echo(f"database at {migrate.current_revision(engine)} (head)")

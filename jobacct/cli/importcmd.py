@@ -55,6 +55,13 @@ def sacct(
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", metavar="N", min=1, help=_CHUNK_HELP)
     ] = DEFAULT_CHUNK_ROWS,
+    keep_existing: Annotated[
+        bool,
+        typer.Option(
+            "--keep-existing",
+            help="Write only records the store does not hold; stored ones stay as they are.",
+        ),
+    ] = False,
 ) -> None:
     """Import `sacct --parsable2 --format=...` output (header line required), idempotently.
 
@@ -79,13 +86,16 @@ def sacct(
                 # Through the daemon the client opens the file (jobacct.inputs): a pipe.
                 binary = inputs.open_binary(name)
             except OSError as exc:
-                raise UsageError(f"cannot read {name}: {exc}") from exc
+                raise inputs.unreadable(name, exc) from None
             handle = io.TextIOWrapper(binary, encoding="utf-8")
             handles.append((name, handle, inputs.size_of(binary)))
         engine = app_ctx.engine()
         try:
             for source, handle, size in handles:
-                _sacct_one(engine, source, handle, size, default_cluster, skip_bad, chunk_rows)
+                _sacct_one(
+                    engine, source, handle, size, default_cluster, skip_bad, chunk_rows,
+                    keep_existing,
+                )  # fmt: skip
         finally:
             engine.dispose()
     finally:
@@ -102,6 +112,7 @@ def _sacct_one(
     default_cluster: str,
     skip_bad: bool,
     chunk_rows: int,
+    keep_existing: bool = False,
 ) -> None:
     from jobacct.sacct_stream import import_sacct_stream
 
@@ -117,10 +128,11 @@ def _sacct_one(
                 source,
                 chunk_rows=chunk_rows,
                 skip_bad=skip_bad,
+                keep_existing=keep_existing,
                 on_chunk=lambda _result, rows: progress.update(rows),
             )
         except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {source}: {exc}") from exc
+            raise inputs.unreadable(source, exc) from None
     for message in result.errors:
         typer.echo(f"jobacct: skipped: {message}", err=True)
     for message in result.warnings:
@@ -129,6 +141,8 @@ def _sacct_one(
         f"; fields not stored: {','.join(result.ignored_fields)}" if result.ignored_fields else ""
     )
     skipped = f", {result.bad_rows} bad rows skipped" if result.bad_rows else ""
+    if keep_existing:
+        skipped += f", {result.kept_existing} stored records kept as they are"
     typer.echo(
         f"{source}: {result.jobs_seen} job and {result.steps_seen} step rows,"
         f" {result.jobs_changed} jobs and {result.steps_changed} steps new or changed{skipped}"
@@ -150,7 +164,7 @@ def _read_user_map(path: str) -> dict[int, str]:
     try:
         text = inputs.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from exc
+        raise inputs.unreadable(path, exc) from None
     names: dict[int, str] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -175,7 +189,7 @@ def _read_dump(path: str) -> list[dict[str, str | None]]:
     try:
         return read_mysql_tsv(path)
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from exc
+        raise inputs.unreadable(path, exc) from None
 
 
 def _read_qos_table(path: str) -> dict[int, str]:
@@ -389,7 +403,7 @@ def slurmdbd(
         try:
             readers.append(TsvReader(name))
         except OSError as exc:
-            raise UsageError(f"cannot read {name}: {exc}") from exc
+            raise inputs.unreadable(name, exc) from None
     jobs_reader, steps_reader = readers
 
     def position() -> tuple[int, int | None]:
@@ -421,7 +435,7 @@ def slurmdbd(
                     workers=worker_count(workers, (jobs_reader.size, steps_reader.size)),
                 )
             except (OSError, UnicodeDecodeError) as exc:
-                raise UsageError(f"cannot read {label}: {exc}") from exc
+                raise inputs.unreadable(label, exc) from None
     finally:
         engine.dispose()
     _report_skipped(result)

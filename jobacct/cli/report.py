@@ -47,9 +47,22 @@ Partitions = Annotated[
     str | None,
     typer.Option("--partition", "--partitions", "-r", help="Comma list of partitions."),
 ]
+# sreport's `format=` names the fields; here the fields are fixed per report, and this is the
+# kind of output. --format, its first name, still works (crontabs use it).
 Format = Annotated[
     str | None,
-    typer.Option("--format", help="text (default), csv, json, markdown or html."),
+    typer.Option(
+        "--output-format",
+        "--format",
+        help="text (default), csv, json, markdown or html (--format: the same, its old name).",
+    ),
+]
+Parsable2 = Annotated[
+    bool,
+    typer.Option("--parsable2", "-P", help="'|'-separated blocks, as sreport -P (see -n)."),
+]
+NoHeader = Annotated[
+    bool, typer.Option("--noheader", "-n", help="With -P: the rows only, no heading or headers.")
 ]
 MailTo = Annotated[
     list[str] | None,
@@ -82,6 +95,23 @@ def _top(text: str | None) -> int:
     return int(text)
 
 
+def _output_format(fmt: str | None, parsable2: bool, noheader: bool) -> str:
+    """The output format of ``--output-format``/``-P``; ``P`` for -P.
+
+    Raises:
+        UsageError: -P with another format, or -n without -P.
+    """
+    if parsable2:
+        if fmt is not None and fmt.strip().lower() != "text":
+            raise UsageError(f"-P and --output-format {fmt} cannot be used together")
+        return "P"
+    if noheader:
+        raise UsageError("-n/--noheader goes with -P")
+    from jobacct.report.output import parse_format
+
+    return parse_format(fmt)
+
+
 def _recipients(values: list[str] | None) -> list[str]:
     out: list[str] = []
     for value in values or []:
@@ -112,10 +142,12 @@ def _run(
     resend: bool,
     unit: str | None = None,
     top: str | None = None,
+    parsable2: bool = False,
+    noheader: bool = False,
 ) -> None:
     """Build report ``kind`` and print it or mail it."""
     from jobacct.report import build_report
-    from jobacct.report.output import parse_format, write_report
+    from jobacct.report.output import write_report
     from jobacct.report.scope import Scope
     from jobacct.report.units import parse_unit
     from jobacct.report.window import resolve_window
@@ -125,7 +157,7 @@ def _run(
     scope = Scope.parse(clusters=clusters, accounts=accounts, users=users, partitions=partitions)
     time_unit = parse_unit(unit)
     count = _top(top)
-    out_format = parse_format(fmt)
+    out_format = _output_format(fmt, parsable2, noheader)
     recipients = _recipients(mail_to)
     settings = None
     if recipients:
@@ -156,7 +188,9 @@ def _run(
             engine.dispose()
     if settings is None:
         try:
-            write_report(report, out_format, sys.stdout, terminal=sys.stdout.isatty())
+            write_report(
+                report, out_format, sys.stdout, terminal=sys.stdout.isatty(), header=not noheader
+            )
             sys.stdout.flush()
         except BrokenPipeError:
             # `| head` went away: not an error, as for sacct (exit 0).
@@ -187,16 +221,19 @@ def failures(
     users: Users = None,
     partitions: Partitions = None,
     fmt: Format = None,
+    parsable2: Parsable2 = False,
+    noheader: NoHeader = False,
     top: Top = None,
     mail_to: MailTo = None,
     resend: Resend = False,
 ) -> None:
     """Failed, timed-out, out-of-memory and node-failed jobs, grouped, with core-hours.
 
-    Example: jobacct report failures --format html > failures.html
+    Example: jobacct report failures --output-format html > failures.html
     """
     _run(ctx, "failures", start=start, end=end, clusters=clusters, accounts=accounts,
-         users=users, partitions=partitions, fmt=fmt, mail_to=mail_to, resend=resend,
+         users=users, partitions=partitions, fmt=fmt,
+         parsable2=parsable2, noheader=noheader, mail_to=mail_to, resend=resend,
          top=top)  # fmt: skip
 
 
@@ -210,6 +247,8 @@ def cancellations(
     users: Users = None,
     partitions: Partitions = None,
     fmt: Format = None,
+    parsable2: Parsable2 = False,
+    noheader: NoHeader = False,
     mail_to: MailTo = None,
     resend: Resend = False,
 ) -> None:
@@ -218,7 +257,8 @@ def cancellations(
     Example: jobacct report cancellations -S now-7days -E now
     """
     _run(ctx, "cancellations", start=start, end=end, clusters=clusters, accounts=accounts,
-         users=users, partitions=partitions, fmt=fmt, mail_to=mail_to,
+         users=users, partitions=partitions, fmt=fmt,
+         parsable2=parsable2, noheader=noheader, mail_to=mail_to,
          resend=resend)  # fmt: skip
 
 
@@ -233,6 +273,8 @@ def utilization(
     partitions: Partitions = None,
     unit: Unit = None,
     fmt: Format = None,
+    parsable2: Parsable2 = False,
+    noheader: NoHeader = False,
     mail_to: MailTo = None,
     resend: Resend = False,
 ) -> None:
@@ -241,7 +283,8 @@ def utilization(
     Example: jobacct report utilization -t hours -S "now-7days midnight" -E midnight
     """
     _run(ctx, "utilization", start=start, end=end, clusters=clusters, accounts=accounts,
-         users=users, partitions=partitions, fmt=fmt, mail_to=mail_to, resend=resend,
+         users=users, partitions=partitions, fmt=fmt,
+         parsable2=parsable2, noheader=noheader, mail_to=mail_to, resend=resend,
          unit=unit)  # fmt: skip
 
 
@@ -257,6 +300,8 @@ def top_users(
     unit: Unit = None,
     top: Top = None,
     fmt: Format = None,
+    parsable2: Parsable2 = False,
+    noheader: NoHeader = False,
     mail_to: MailTo = None,
     resend: Resend = False,
 ) -> None:
@@ -265,7 +310,8 @@ def top_users(
     Example: jobacct report top-users --top 5 -t percent
     """
     _run(ctx, "top-users", start=start, end=end, clusters=clusters, accounts=accounts,
-         users=users, partitions=partitions, fmt=fmt, mail_to=mail_to, resend=resend,
+         users=users, partitions=partitions, fmt=fmt,
+         parsable2=parsable2, noheader=noheader, mail_to=mail_to, resend=resend,
          unit=unit, top=top)  # fmt: skip
 
 
@@ -280,6 +326,8 @@ def account_by_user(
     partitions: Partitions = None,
     unit: Unit = None,
     fmt: Format = None,
+    parsable2: Parsable2 = False,
+    noheader: NoHeader = False,
     mail_to: MailTo = None,
     resend: Resend = False,
 ) -> None:
@@ -288,5 +336,6 @@ def account_by_user(
     Example: jobacct report account-by-user -t hourper -A chem,ml
     """
     _run(ctx, "account-by-user", start=start, end=end, clusters=clusters, accounts=accounts,
-         users=users, partitions=partitions, fmt=fmt, mail_to=mail_to, resend=resend,
+         users=users, partitions=partitions, fmt=fmt,
+         parsable2=parsable2, noheader=noheader, mail_to=mail_to, resend=resend,
          unit=unit)  # fmt: skip

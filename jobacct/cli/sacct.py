@@ -294,7 +294,9 @@ def sacct(
     job_flags: Annotated[
         str | None,
         typer.Option(
-            "--flags", "-F", help="SchedSubmit,SchedMain,SchedBackfill,StartReceived (any)."
+            "--flags",
+            "-F",
+            help="Any of SchedSubmit, SchedMain, SchedBackfill, StartReceived (comma list).",
         ),
     ] = None,
     nodelist: Annotated[

@@ -149,7 +149,7 @@ def _open(name: str, stack: ExitStack) -> IO[bytes]:
     try:
         return stack.enter_context(inputs.open_binary(name))
     except OSError as exc:
-        raise JobAcctError(f"cannot read {name}: {exc.strerror}") from None
+        raise inputs.unreadable(name, exc) from None
 
 
 def _progress(names: list[str]) -> tuple[Any, Any]:

@@ -1,11 +1,13 @@
 """Charts as PNG images, drawn by matplotlib's Agg backend (no display, no pyplot state).
 
 matplotlib is imported here only, when an HTML page or a mail is made, so the other commands
-and formats do not pay for its import.
+and formats do not pay for its import. It is the optional extra ``jobacct[charts]``: without
+it, HTML pages and mails carry :data:`NO_CHARTS` where the charts would be.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from dataclasses import dataclass
 
@@ -25,6 +27,18 @@ class Picture:
     png: bytes
     width: int
     height: int
+
+
+#: What a report says in place of its charts when matplotlib is not installed.
+NO_CHARTS = "Charts omitted: matplotlib is not installed (pip install 'jobacct[charts]')."
+
+
+def available() -> bool:
+    """Whether matplotlib can be imported (the ``charts`` extra is installed)."""
+    try:
+        return importlib.util.find_spec("matplotlib") is not None
+    except (ImportError, ValueError):  # a finder refusing it, or a broken entry
+        return False
 
 
 def draw(chart: Chart) -> Picture:

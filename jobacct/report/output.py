@@ -13,9 +13,9 @@ import io
 from typing import TextIO
 
 from jobacct.errors import UsageError
-from jobacct.report.charts import Picture, draw
+from jobacct.report.charts import NO_CHARTS, Picture, available, draw
 from jobacct.report.document import Report
-from jobacct.report.render_data import render_csv, render_json
+from jobacct.report.render_data import render_csv, render_json, render_parsable
 from jobacct.report.render_markup import render_html, render_markdown
 from jobacct.report.render_text import render_text
 from jobacct.textsafe import escape
@@ -36,8 +36,8 @@ def parse_format(text: str | None) -> str:
 
 
 def draw_charts(report: Report) -> list[Picture]:
-    """Every chart of ``report`` as a PNG (none for an empty report)."""
-    if report.empty is not None:
+    """Every chart of ``report`` as a PNG (none for an empty report, or without matplotlib)."""
+    if report.empty is not None or not available():
         return []
     return [draw(chart) for chart in report.charts]
 
@@ -53,7 +53,8 @@ def html_page(report: Report, pictures: list[Picture], *, cid_suffix: str | None
         images = {p.key: f"cid:{p.key}{cid_suffix}" for p in pictures}
     sizes = {p.key: (p.width, p.height) for p in pictures}
     buffer = io.StringIO()
-    render_html(report, buffer, images, sizes)
+    note = NO_CHARTS if report.charts and not pictures and not available() else None
+    render_html(report, buffer, images, sizes, note=note)
     return buffer.getvalue()
 
 
@@ -64,14 +65,24 @@ def plain_text(report: Report) -> str:
     return buffer.getvalue()
 
 
-def write_report(report: Report, fmt: str, out: TextIO, *, terminal: bool = False) -> None:
-    """Write ``report`` to ``out`` in format ``fmt`` (one of :data:`FORMATS`).
+def write_report(
+    report: Report, fmt: str, out: TextIO, *, terminal: bool = False, header: bool = True
+) -> None:
+    """Write ``report`` to ``out`` in format ``fmt`` (one of :data:`FORMATS`, or ``P``: -P).
 
+    ``header``: False for ``-n`` (``P`` only).
     ``terminal``: ``out`` is a terminal, so CSV values have control characters and bidi
     overrides escaped (:mod:`jobacct.textsafe`; Markdown always has them escaped).
     """
     if fmt == "text":
         render_text(report, out, terminal=terminal)
+    elif fmt == "P":
+        if terminal:
+            buffer = io.StringIO()
+            render_parsable(report, buffer, header=header)
+            out.write("\n".join(escape(line) for line in buffer.getvalue().split("\n")))
+        else:
+            render_parsable(report, out, header=header)
     elif fmt == "csv" and terminal:
         # Records stay records (CRLF ends); what is inside them cannot act on the terminal.
         buffer = io.StringIO()

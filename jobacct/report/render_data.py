@@ -5,6 +5,12 @@ JSON: ``{"report", "title", "window": {"start", "end", "seconds", "text"}, "filt
 value}]}], "notes", "empty"}``. Times are epoch seconds UTC; numbers stay numbers (core-hours
 with 2 decimals, usage in the report's sreport unit).
 
+``-P`` (sreport's ``-P``): the window line (and the unit line) as the text report heads it,
+then each block, a summary and each table, as its title, its ``|``-separated header and its
+``|``-separated rows (values as the text formats show them), blocks separated by an empty
+line; ``-n`` leaves out the heading, the titles and the headers (the rows only, each block
+still separated by an empty line).
+
 CSV (RFC 4180, Python's ``csv``): a ``window`` block (start and end as sreport prints them),
 a ``summary`` block, then for each table a block: its title alone on a row, the header row,
 the rows as the text formats show them; blocks are separated by an empty row. An empty report
@@ -18,7 +24,7 @@ import json
 from typing import Any, TextIO
 
 from jobacct.report.cells import cell_text, cell_value
-from jobacct.report.document import Report
+from jobacct.report.document import Report, Table
 from jobacct.slurmtime import format_date
 
 
@@ -90,10 +96,36 @@ def render_csv(report: Report, out: TextIO) -> None:
         writer.writerow([])
         writer.writerow([table.title])
         writer.writerow([c.name for c in table.columns])
-        for row in table.rows:
-            writer.writerow(
-                [
-                    cell_text(c.kind, v, report.unit, table.usage_total)
-                    for c, v in zip(table.columns, row)
-                ]
-            )
+        writer.writerows(_text_rows(report, table))
+
+
+def _text_rows(report: Report, table: Table) -> list[list[str]]:
+    """The rows of ``table`` as the text formats show them."""
+    return [
+        [cell_text(c.kind, v, report.unit, table.usage_total) for c, v in zip(table.columns, row)]
+        for row in table.rows
+    ]
+
+
+def render_parsable(report: Report, out: TextIO, *, header: bool = True) -> None:
+    """Write the ``-P`` blocks (module docstring); ``header=False`` is ``-n``."""
+    if header:
+        out.write(report.heading() + "\n")
+        if report.unit_line():
+            out.write(f"{report.unit_line()}\n")
+    if report.empty is not None:
+        if header:
+            out.write(f"{report.empty}\n")
+        return
+    blocks: list[tuple[str, list[str], list[list[str]]]] = []
+    if report.summary:
+        rows = [[label, cell_text(kind, value)] for label, value, kind in report.summary]
+        blocks.append(("Summary", ["Figure", "Value"], rows))
+    for table in report.tables:
+        blocks.append((table.title, [c.name for c in table.columns], _text_rows(report, table)))
+    for n, (title, columns, rows) in enumerate(blocks):
+        if header or n:
+            out.write("\n")
+        if header:
+            out.write(f"{title}\n{'|'.join(columns)}\n")
+        out.writelines("|".join(row) + "\n" for row in rows)

@@ -81,10 +81,13 @@ def render_html(
     out: TextIO,
     images: Mapping[str, str],
     sizes: Mapping[str, tuple[int, int]] | None = None,
+    *,
+    note: str | None = None,
 ) -> None:
     """Write the HTML page; ``images`` maps a chart key to its ``src`` (data: or cid:).
 
-    ``sizes`` gives each chart's pixel (width, height) for the ``<img>`` attributes.
+    ``sizes`` gives each chart's pixel (width, height) for the ``<img>`` attributes;
+    ``note`` is written where the charts are (charts.NO_CHARTS when they cannot be drawn).
     """
     e = html.escape
     out.write(
@@ -106,6 +109,8 @@ def render_html(
         for label, value, kind in report.summary:
             out.write(f"<li>{e(label)}: <b>{e(cell_text(kind, value))}</b></li>\n")
         out.write("</ul>\n")
+    if note:
+        out.write(f'<p class="note">{e(note)}</p>\n')
     for chart in report.charts:
         if chart.key not in images:
             continue

@@ -27,10 +27,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from jobacct.config import config_path, read_config
+from jobacct.config import TABLE_KEYS, config_path, read_config
 from jobacct.errors import UsageError
 
-KEYS = ("host", "port", "user", "password", "starttls", "ssl", "from", "timeout")
+KEYS = tuple(sorted(TABLE_KEYS["smtp"]))
 
 
 class SmtpSettings(BaseModel):
