@@ -624,11 +624,35 @@ def _literal(sql: str, params: dict[str, Any]) -> str:
     return sql
 
 
+#: How to read the figures (what limits each case; measured when this was written).
+FIGURE_NOTES = [
+    "- SQLite (a), (b), (f) are measured with other work on the second CPU: the split read"
+    " ((a), (f)) then gains little (wall close to the two processes' CPU). Before this"
+    " issue's changes, at load 0.5: (a) 0.42 s, (b) 0.28 s, (d) 0.11 s, (e) 0.30 s, (f) 2.6 s;"
+    " (f) after the superseded flag and the order index, one process, load 2.3: 1.9 s.",
+    "- (d) and the help screens are start-up: Python 8 ms, Typer about 35 ms, typer.rich_utils"
+    " (help screens only) about 55 ms, of which rich.markdown and rich.traceback 34 ms, imported"
+    " by Typer whatever the markup mode. `jobacct --help` lists the commands without importing"
+    " them; `sacct --help` imports no reading module.",
+    "- PostgreSQL (d): psycopg's import and the connection are most of it (the floor, which does"
+    " only that and the statement, is 0.14 s). (a): the one joined statement, sorted with its"
+    " step columns, is the floor (1.1 s); SQLite's two-statement read and the helper process"
+    " are not used on the servers.",
+    "- MariaDB: PyMySQL parses rows in Python (CPU of (a) 1.3 s against 0.5 s with psycopg); (e)"
+    " selects by user name, which has no index, on a window that one index bounds on one"
+    " side only (SQLite's span bound needs an expression index): the statement alone takes"
+    " 1.8 s. (f): the statement alone takes 5.9 s.",
+    "- Through the daemon the command's start-up is the client's (no Typer, no SQLAlchemy) and"
+    " the worker is forked from a zygote with the modules loaded: (d) is faster than direct,"
+    " big reads the same. RSS of the daemon rows is the client's.",
+]
+
 #: What the report says about the read path (the figures are in the tables above/below).
 READ_PATH_NOTES = [
     "`jobacct sacct` on a SQLite file imports no SQLAlchemy: it reads with stdlib `sqlite3`"
-    " (jobacct/fastread.py), with the SQL text of jobacct/sqltext.py, which the server path"
-    " runs through SQLAlchemy on PostgreSQL and MariaDB.",
+    " (jobacct/fastread.py), with the SQL text of jobacct/sqltext.py, which PostgreSQL and"
+    " MariaDB run through their drivers alone (jobacct/serverread.py), or SQLAlchemy for"
+    " URLs with options.",
     "",
     "0. Newest record (§4.8): a record is hidden without -D when a newer record of its job"
     " id is selected too. The per-row `NOT EXISTS` subquery of that rule now runs only for"
@@ -656,15 +680,16 @@ READ_PATH_NOTES = [
     " store is opened, it gets the ids of the second slice of the selection through a pipe,"
     " reads and renders them into an unlinked temporary file while the command streams the"
     " first slice to stdout, and the command copies its file after its own slice. Only where"
-    " it cannot change a byte (a SQLite file, stdout not a terminal, no -j, not -X, not"
-    " --json) and with at least 2,500 jobs per process; JOBACCT_SACCT_PROCESSES=1 turns it"
-    " off (case a1).",
+    " it cannot change a byte (a SQLite file, stdout not a terminal, no -j, not --json; -X"
+    " only over most of the store) and with at least 2,500 jobs per process;"
+    " JOBACCT_SACCT_PROCESSES=1 turns it"
+    " off.",
     "",
     "Where the time of (a) goes: the `sqlite3 alone` line under the query plans below is steps"
     " 1-2 without any formatting; on these 2-core machines each cell sqlite3 hands to Python"
     " costs about 0.3 µs and each row about 0.8 µs, and a line costs about 2 µs to format even"
     " in a hand-written loop with no generic code, so one process cannot reach 200,000 rows/s"
-    " (case a1); the start-up and the selection (step 1) stay serial, the rest is shared."
+    "; the start-up and the selection (step 1) stay serial, the rest is shared."
     " Peak RSS is per process (the helper is a fork of the command, of the same size).",
 ]
 
@@ -983,7 +1008,8 @@ def main(argv: list[str] | None = None) -> int:
     env = child_env()
     now = int(time.time())
     results: list[Result] = []
-    print(f"store: {jobs:,} jobs, {steps:,} steps; load {os.getloadavg()[0]:.2f}")
+    args.load_at_start = os.getloadavg()
+    print(f"store: {jobs:,} jobs, {steps:,} steps; load {args.load_at_start[0]:.2f}")
     for kind in backends:
         if kind not in urls:
             continue
@@ -1170,7 +1196,8 @@ def render_report(
         "",
         f"Machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
         f"Linux {platform.release()}, Python {platform.python_version()}, SQLite "
-        f"{sqlite3.sqlite_version}; `uptime` load average at the end {load[0]:.2f} {load[1]:.2f}"
+        f"{sqlite3.sqlite_version}; `uptime` load average at the start"
+        f" {getattr(args, 'load_at_start', load)[0]:.2f}, at the end {load[0]:.2f} {load[1]:.2f}"
         f" {load[2]:.2f} (two other engineers share these 2 CPUs: compare ratios within one"
         " run, not times across runs).",
         "",
@@ -1240,6 +1267,10 @@ def render_report(
         "Targets (issue 16):",
         "",
         *verdicts(results, startup),
+        "",
+        "What limits the cases not met:",
+        "",
+        *FIGURE_NOTES,
         "",
         "Commands (TZ=UTC; the server URLs without passwords):",
         "",
