@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from jobacct import bulksql
+from jobacct import bulksql, superseded
 from jobacct.config import write_engine
 from jobacct.errors import ImportFormatError
 from jobacct.exitcode import ExitCode, derive_exit_code
@@ -291,6 +291,7 @@ class BulkWriter:
         # ------------------------------------------------------------------ the writes
         if job_rows:
             sql.upsert_jobs(conn, job_rows)
+            superseded.refresh(conn.connection, conn.dialect.name, _reused_ids(job_rows, existing))
         if new_steps_of:
             ids = {k: v["id"] for k, v in existing.items()}
             missing_ids = [k for k in new_steps_of if k not in ids]
@@ -307,6 +308,19 @@ class BulkWriter:
         if changed_steps:
             sql.update_steps(conn, changed_steps)
         return result
+
+
+def _reused_ids(
+    rows: list[dict[str, Any]], existing: Mapping[tuple[str, int, int], Any]
+) -> set[tuple[str, int]]:
+    """The (cluster, JobIDRaw) of written rows that have other records: only those can be
+    superseded or supersede (``existing`` holds every stored record of the chunk's ids)."""
+    records: dict[tuple[str, int], set[int]] = {}
+    for cluster, job_id, submit in existing:
+        records.setdefault((cluster, job_id), set()).add(submit)
+    for row in rows:
+        records.setdefault((row["cluster"], row["job_id_raw"]), set()).add(row["time_submit"])
+    return {key for row in rows if len(records[key := (row["cluster"], row["job_id_raw"])]) > 1}
 
 
 def _listed(errors: list[str], limit: int = 50) -> str:

@@ -172,6 +172,10 @@ def to_url(value: str) -> str:
         return "sqlite:///" + str(Path(value).expanduser().absolute())
     if value.startswith("sqlite:///") and "?" not in value:
         return value  # a file path follows: nothing to check, and no SQLAlchemy import
+    from jobacct.serverread import driver_params
+
+    if driver_params(value) is not None:
+        return value  # a plain server URL (jobacct.serverread parsed it): no SQLAlchemy import
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 

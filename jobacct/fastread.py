@@ -28,8 +28,11 @@ from typing import Any
 from jobacct.config import check_reachable, missing_store
 from jobacct.errors import DatabaseUnavailableError, JobAcctError
 from jobacct.sqltext import (
+    ELIGIBLE_RANGE_SQL,
     Sql,
+    covers_most,
     order_sql,
+    plain_listing,
     select_list,
     span_sql,
     step_join_sql,
@@ -42,6 +45,8 @@ _SEL = "temp.jobacct_sel"
 
 #: Rows fetched per ``fetchmany`` call.
 BATCH = 1000
+#: The steps of every job of a read without steps (one shared empty list, never changed).
+_NO_STEPS: list[tuple[Any, ...]] = []
 
 
 class StoreConnection(sqlite3.Connection):
@@ -148,15 +153,56 @@ def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
 
 
 def selection_sql(
-    f: Any, start: int, end: int, span: int | None = None
+    f: Any, start: int, end: int, span: int | None = None, hint: str = ""
 ) -> tuple[str, dict[str, Any]]:
     """The ids of the jobs ``f`` selects in ``[start, end)``, in sacct's order (§4.8).
 
-    ``span``: see :func:`jobacct.sqltext.where_sql` (:func:`read_span` reads it).
+    ``span``: see :func:`jobacct.sqltext.where_sql` (:func:`read_span` reads it); ``hint``:
+    see :func:`order_hint`.
     """
     q = Sql()
     where = where_sql(q, f, start, end, span)
-    return f"SELECT job.id FROM job WHERE {where} ORDER BY {order_sql(q)}", q.params
+    return f"SELECT job.id FROM {hint or 'job WHERE'} {where} ORDER BY {order_sql(q)}", q.params
+
+
+#: A read in sacct's order through migration 0008's ``ix_job_sacct_order``: ``FROM`` it
+#: ``WHERE`` the condition that makes the planner consider it at all. The index is partial
+#: (``WHERE superseded IS NOT NULL``, every row): no other statement implies that, so the
+#: planner never picks it on its own (without statistics it would, for any ORDER BY).
+ORDER_INDEX = "job INDEXED BY ix_job_sacct_order WHERE job.superseded IS NOT NULL AND"
+
+
+def order_hint(conn: sqlite3.Connection, f: Any, start: int, end: int, span: int | None) -> str:
+    """:data:`ORDER_INDEX` where a plain listing covers most of the store, else ``""``
+    (the text between ``FROM`` and the conditions: ``"job WHERE"`` when empty).
+
+    Such a listing reads most rows whatever the index, and then the temporary B-tree that
+    sorts them into sacct's order costs more than the reading (a month of a million jobs:
+    1.41 s with the window's indexes and the sort, 0.89 s walking ``ix_job_sacct_order``,
+    bench/RESULTS.md). SQLite's planner, which cannot see how much of the store a window
+    covers without STAT4, keeps the window's indexes. The share is that of the eligible-time
+    range (two index probes), the window widened by ``span`` as :func:`where_sql` widens it.
+    """
+    if span is None or not plain_listing(f):
+        return ""
+    low, high = conn.execute(ELIGIBLE_RANGE_SQL).fetchone()
+    return ORDER_INDEX if covers_most(start - span, end, low, high) else ""
+
+
+def jobs_only_sql(
+    f: Any, start: int, end: int, job_columns: Sequence[str], span: int | None, hint: str = ""
+) -> tuple[str, dict[str, Any]]:
+    """The one statement of a read without steps (``-X``): the job columns in sacct's order.
+
+    ``span``/``hint``: as for :func:`selection_sql`.
+    """
+    q = Sql()
+    where = where_sql(q, f, start, end, span)
+    sql = (
+        f"SELECT {select_list(q, 'job', job_columns)} FROM {hint or 'job WHERE'} {where}"
+        f" ORDER BY {order_sql(q)}"
+    )
+    return sql, q.params
 
 
 def read_span(conn: sqlite3.Connection, f: Any) -> int | None:
@@ -222,7 +268,8 @@ def _empty_selection(conn: sqlite3.Connection) -> None:
 def create_selection(conn: sqlite3.Connection, f: Any, start: int, end: int) -> None:
     """(Re)fill the connection's selection table (call inside a transaction)."""
     _empty_selection(conn)
-    sql, params = selection_sql(f, start, end, read_span(conn, f))
+    span = read_span(conn, f)
+    sql, params = selection_sql(f, start, end, span, order_hint(conn, f, start, end, span))
     conn.execute(f"INSERT INTO {_SEL} (id) {sql}", params)
 
 
@@ -250,21 +297,37 @@ def read_lines(
     if f.allocations_only or not step_columns:
         conn.execute("BEGIN")  # the span and the rows from one snapshot
         cursor = None
+        selection = False
         try:
-            q = Sql()
-            where = where_sql(q, f, start, end, read_span(conn, f))
-            sql = (
-                f"SELECT {select_list(q, 'job', job_columns)} FROM job"
-                f" WHERE {where} ORDER BY {order_sql(q)}"
-            )
-            cursor = conn.execute(sql, q.params)
+            span = read_span(conn, f)
+            hint = order_hint(conn, f, start, end, span)
+            helpers = getattr(conn, "helpers", None)
+            preselected = getattr(conn, "preselected", None)
+            if preselected is not None or (helpers is not None and hint):
+                # Most of the store: shared with the helpers through the selection table.
+                selection = True
+                if preselected is not None:
+                    fill_selection(conn, preselected)
+                elif helpers is not None:
+                    _empty_selection(conn)
+                    sql, params = selection_sql(f, start, end, span, hint)
+                    conn.execute(f"INSERT INTO {_SEL} (id) {sql}", params)
+                    helpers.split(conn, _SEL)
+                yield from _merged(conn, start, end, job_columns, ())
+                return
+            if helpers is not None:
+                helpers.release()  # a small read: one statement, no selection table
+            sql, params = jobs_only_sql(f, start, end, job_columns, span, hint)
+            cursor = conn.execute(sql, params)
             while batch := cursor.fetchmany(BATCH):
                 for job in batch:
-                    yield job, []
+                    yield job, _NO_STEPS
         finally:
             with contextlib.suppress(sqlite3.ProgrammingError):  # connection closed first
                 if cursor is not None:
                     cursor.close()
+                if selection:
+                    conn.execute(f"DELETE FROM {_SEL}")
                 conn.execute("COMMIT")
         return
     conn.execute("BEGIN")
@@ -294,6 +357,15 @@ def _merged(
 ) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
     job_sql, step_sql, params = merged_sql(start, end, job_columns, step_columns)
     jobs = conn.execute(job_sql)
+    if not step_columns:  # -X: no step statement
+        try:
+            while batch := jobs.fetchmany(BATCH):
+                for job in batch:
+                    yield job, _NO_STEPS
+        finally:
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                jobs.close()
+        return
     steps = conn.execute(step_sql, params)
     try:
         pending: list[tuple[Any, ...]] = steps.fetchmany(BATCH)

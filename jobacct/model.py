@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -118,6 +119,10 @@ class Job(Base):
     derived_exit_signal: Mapped[int] = mapped_column(SmallInteger, default=0)
     #: True once a user set DerivedExitCode; step updates no longer overwrite it.
     derived_annotated: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A newer record of the same (cluster, JobIDRaw) exists and is not REVOKED (a requeue,
+    #: a reused id): kept by every writer (jobacct/superseded.py) so that sacct's newest-record
+    #: test (§4.8) runs only for these records.
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: DerivedExitCode as Slurm's rule computes it from the steps (§2.1), kept beside the
     #: user's value so both stay queryable.
     computed_exit_code: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")

@@ -491,13 +491,19 @@ def _sqlalchemy_groups(
         step_columns = []
     sql, params = joined_lines_sql(f, w.start, w.end, job_columns, step_columns, conn.dialect.name)
     result = conn.execution_options(stream_results=True, yield_per=batch).execute(text(sql), params)
-    n_job = len(job_columns)
-    step_key = n_job + step_columns.index("step_id") if step_columns else -1
+    return group_joined_rows(map(tuple, result), len(job_columns), step_columns)
+
+
+def group_joined_rows(
+    rows: Iterable[tuple[Any, ...]], n_job: int, step_columns: Sequence[str]
+) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+    """Group the rows of :func:`jobacct.sqltext.joined_lines_sql` (``n_job`` job columns, then
+    ``step_columns``) into ``(job values, [step values...])``, jobs in the rows' order."""
+    step_key = n_job + list(step_columns).index("step_id") if step_columns else -1
     current: Any = None
     job: tuple[Any, ...] = ()
     steps: list[tuple[Any, ...]] = []
-    for row in result:
-        values = tuple(row)
+    for values in rows:
         if values[0] != current:
             if current is not None:
                 yield job, steps
@@ -577,32 +583,33 @@ def iter_lines(
     """
     import sqlite3
 
-    if isinstance(conn, sqlite3.Connection):
+    from jobacct.serverread import ServerStore
+
+    # The three readers: the driver alone on a server, stdlib sqlite3 on a SQLite file,
+    # SQLAlchemy for anything else; each knows its tables' columns.
+    if isinstance(conn, ServerStore):
+        from jobacct import serverread
+
+        tables: Any = partial(serverread.table_columns, conn)
+        read: Any = partial(serverread.read_groups, conn, f, w.start, w.end)
+    elif isinstance(conn, sqlite3.Connection):
         from jobacct import fastread
 
-        job_cols, step_cols = read_columns(
-            f,
-            fastread.table_columns(conn, "job"),
-            fastread.table_columns(conn, "step"),
-            reads,
-            usage_columns,
-        )
-        if f.allocations_only:
-            step_cols = []
-        groups = fastread.read_lines(conn, f, w.start, w.end, job_cols, step_cols)
+        tables = partial(fastread.table_columns, conn)
+        read = partial(fastread.read_lines, conn, f, w.start, w.end)
     else:
-        from jobacct.model import Job, Step
+        from jobacct.model import Base
 
-        job_cols, step_cols = read_columns(
-            f,
-            [c.name for c in Job.__table__.columns],
-            [c.name for c in Step.__table__.columns],
-            reads,
-            usage_columns,
-        )
-        if f.allocations_only:
-            step_cols = []
-        groups = _sqlalchemy_groups(conn, f, w, job_cols, step_cols, batch)
+        def tables(name: str) -> list[str]:
+            return [c.name for c in Base.metadata.tables[name].columns]
+
+        def read(job_cols: list[str], step_cols: list[str]) -> Any:
+            return _sqlalchemy_groups(conn, f, w, job_cols, step_cols, batch)
+
+    job_cols, step_cols = read_columns(f, tables("job"), tables("step"), reads, usage_columns)
+    if f.allocations_only:
+        step_cols = []
+    groups = read(job_cols, step_cols)
     # Plain named tuples: attribute access on them is several times cheaper than on
     # SQLAlchemy's Row, and every cell getter reads a few attributes per line.
     record = _record_class((*job_cols, *("s_" + c for c in step_cols)))

@@ -30,8 +30,9 @@ snapshot across its per-job step queries either.
 Used only where it pays and cannot change the bytes: a SQLite file, stdout not a terminal
 (the terminal writer escapes and colours per process), no explicit job list (``-j`` reads a
 handful of jobs), a selection read through the selection table (``-X`` and step-less formats
-stream one statement and are not split). ``JOBACCT_SACCT_PROCESSES`` sets how many processes
-may share a read (default: the usable CPUs, at most 4; ``1`` turns this off).
+stream one statement and are split only when they list most of the store, the reads that
+:func:`jobacct.fastread.order_hint` walks in index order). ``JOBACCT_SACCT_PROCESSES`` sets
+how many processes may share a read (default: the usable CPUs, at most 4; ``1`` turns this off).
 """
 
 from __future__ import annotations
@@ -187,6 +188,10 @@ class Helpers:
         for helper in self.helpers:
             if helper.given:
                 self._send(helper)
+        self._release()
+
+    def release(self) -> None:
+        """Tell every helper not given a slice to exit (a read that is not split)."""
         self._release()
 
     def finish(self, out: TextIO) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jobacct import superseded
 from jobacct.exitcode import ExitCode, derive_exit_code
 from jobacct.jobid import BATCH_STEP, EXTERN_STEP, PENDING_STEP, JobSelector
 from jobacct.model import Job, Step
@@ -68,8 +69,19 @@ def upsert_job(
         )
         session.add(job)
         session.flush()
+        _refresh_superseded(session, job)
         return job, True
-    return job, _assign(job, values)
+    state = job.state
+    changed = _assign(job, values)
+    if job.state != state:
+        session.flush()
+        _refresh_superseded(session, job)
+    return job, changed
+
+
+def _refresh_superseded(session: Session, job: Job) -> None:
+    """Keep ``job.superseded`` of every record of this job id (jobacct/superseded.py)."""
+    superseded.refresh_session(session.connection(), [(job.cluster, job.job_id_raw)])
 
 
 def job_steps(session: Session, job: Job) -> list[Step]:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from jobacct import fastread
+from jobacct import fastread, serverread
 from jobacct.config import make_engine
 from jobacct.fields import (
     ALL_FIELDS,
@@ -145,6 +145,65 @@ def test_every_backend_gives_the_fast_path_lines(
     ]
     if name in ("all", "-X"):
         assert quick
+
+
+SERVERS = pytest.mark.parametrize("backend_url", ["postgresql", "mariadb"], indirect=True)
+
+
+@SERVERS
+@pytest.mark.parametrize("name", ["all", "-X", "-D", "-s CA,F", "-j", "-N", "-u", "-A none"])
+def test_server_driver_path_equals_sqlalchemy_path(store_url: str, name: str) -> None:
+    """PostgreSQL/MariaDB through the driver alone (jobacct.serverread) and through
+    SQLAlchemy: the same rows, every column (--json reads them all) and the fields' columns."""
+    _seed(store_url)
+    f, w = FILTERS[name]
+    for reads in (None, columns_read(resolve_format("ALL"))):
+        general = _sa_lines(store_url, f, w, reads)
+        store = serverread.open_store(store_url)
+        assert store is not None, store_url
+        try:
+            lean = [(r._asdict(), s) for r, s in iter_lines(store, f, w, now=NOW, reads=reads)]
+        finally:
+            store.close()
+        assert [(dict(r), s) for r, s in lean] == [(dict(r), s) for r, s in general]
+    if name in ("all", "-X"):
+        assert general
+
+
+def test_server_urls_the_driver_path_takes() -> None:
+    plain = serverread.driver_params("postgresql+psycopg://postgres:p%40ss@db.example:5433/acct")
+    assert plain == (
+        "postgresql",
+        {
+            "host": "db.example",
+            "port": 5433,
+            "user": "postgres",
+            "password": "p@ss",
+            "dbname": "acct",
+        },
+    )
+    maria = serverread.driver_params("mysql+pymysql://root@127.0.0.1/jobacct")
+    assert maria == (
+        "mysql",
+        {"host": "127.0.0.1", "user": "root", "database": "jobacct", "charset": "utf8mb4"},
+    )
+    for other in (
+        "postgresql://postgres@h/db",  # SQLAlchemy's default driver: its path
+        "postgresql+psycopg://postgres@h/db?sslmode=require",
+        "postgresql+psycopg:///db?host=/run/postgresql",
+        "mysql+pymysql://root@h/",
+        "sqlite:///x.sqlite",
+    ):
+        assert serverread.driver_params(other) is None, other
+
+
+@SERVERS
+def test_sacct_on_a_server_never_imports_sqlalchemy(store_url: str) -> None:
+    _seed(store_url)
+    status, modules, out = _run("--db", store_url, "sacct", "-a", "-X", "-S", "2020-01-01")
+    assert status == 0, out
+    assert "sqlalchemy" not in modules
+    assert len(out.splitlines()) > 2
 
 
 @pytest.mark.parametrize("field", ALL_FIELDS, ids=lambda f: f.name)

@@ -124,6 +124,9 @@ MODES = {
     "--array -P": ["--array", "-P"],
     "-D -s CA,F,TO,OOM": ["-D", "-s", "CA,F,TO,OOM"],
     "-o with steps": ["-P", "-o", "JobID,JobName,State,ExitCode,DerivedExitCode,Comment,NodeList"],
+    # -X over most of the store: split too (jobacct.fastread.order_hint).
+    "-X -P": ["-X", "-P"],
+    "-X fixed width -o": ["-X", "-o", "JobID,State,ExitCode,Elapsed"],
 }
 
 

@@ -15,7 +15,7 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from jobacct import migrate
-from jobacct.cli import COMMANDS, GROUPS, ORDER, load_command, main
+from jobacct.cli import COMMANDS, GROUPS, ORDER, SUMMARIES, load_command, main
 from jobacct.config import make_engine
 from jobacct.errors import SchemaOutdatedError
 
@@ -72,6 +72,20 @@ def test_help_lists_every_command_in_order(capsys: pytest.CaptureFixture[str]) -
     out = out[out.index("Commands") :]
     positions = [out.index(f" {name} ") for name in ORDER]
     assert positions == sorted(positions)
+
+
+def test_help_lists_summaries_without_loading_commands() -> None:
+    # What the listing shows of each command is what its module says (its first paragraph).
+    assert set(SUMMARIES) == set(ORDER)
+    for name in ORDER:
+        command = load_command(name)
+        assert (command.help or "").split("\n\n")[0] == SUMMARIES[name], name
+        assert not command.hidden and not command.deprecated and not command.short_help
+    status, modules = _modules_after("--help")
+    assert status == 0
+    loaded = {m for m in modules if m.startswith("jobacct.cli.") and m != "jobacct.cli.context"}
+    assert not loaded
+    assert not {"jobacct.store", "sqlalchemy"} & modules
 
 
 def test_unknown_command_suggests_without_loading(capsys: pytest.CaptureFixture[str]) -> None:

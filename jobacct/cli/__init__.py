@@ -18,7 +18,7 @@ import typer
 import typer.main
 from typer._click import exceptions as click_exceptions
 from typer._click.core import Command
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from jobacct.cli.context import AppContext
 from jobacct.cli.helpfmt import help_width, plain_help
@@ -62,6 +62,25 @@ ORDER = (
     "completion",
     "man",
 )
+
+
+#: The first paragraph of each command's help: all ``jobacct --help`` shows of a command, so
+#: listing them imports none of their modules (the store, SQLAlchemy...: 0.45 s, tracker
+#: issue 16). tests/test_startup.py checks that each is what the command's module says.
+SUMMARIES: dict[str, str] = {
+    "sacct": "Query job records as sacct(1) does, in its formats, byte for byte.",
+    "sjobexitmod": "Record why a job really failed (or succeeded): DerivedExitCode and Comment.",
+    "modify-job": "Set DerivedExitCode / Comment (operators also AdminComment / SystemComment)"
+    " of jobs.",
+    "scancel": "Cancel or signal jobs, as Slurm's scancel does, recording who, when, which"
+    " signal, why.",
+    "admin": "Manage AdminLevels and account coordinators (root and Administrators only).",
+    "db": "Create, migrate and inspect the database.",
+    "import": "Load records from Slurm's own output.",
+    "report": "Reports for cron: failures, cancellations, utilization, top users, accounts.",
+    "shim": "Controller events in: the shim's transports.",
+    "serve": "Serve the store to local users over a Unix socket (run it as the store's owner).",
+}
 
 
 def load_command(name: str) -> Command:
@@ -151,8 +170,12 @@ class _LazyCommands(MutableMapping[str, Command]):
         self._names = list(names)
         self._load = load
         self._built: dict[str, Command] = {}
+        #: Set while a help screen lists the commands: an unbuilt one is its summary.
+        self.listing = False
 
     def __getitem__(self, name: str) -> Command:
+        if self.listing and name not in self._built and name in SUMMARIES:
+            return TyperCommand(name, help=SUMMARIES[name])
         if name not in self._built:
             if name not in self._names:
                 raise KeyError(name)
@@ -183,7 +206,8 @@ class LazyGroup(TyperGroup):
 
     Click asks a group for its commands through ``get_command``/``list_commands``, which read
     ``self.commands``; a lazy mapping there keeps ``jobacct sacct ...`` from importing the
-    admin, import and annotation modules. Listing every command (``jobacct --help``) loads all.
+    admin, import and annotation modules. Listing every command (``jobacct --help``) shows
+    their :data:`SUMMARIES` and loads none.
     """
 
     def __init__(self, *, commands: Any = None, **attrs: Any) -> None:
@@ -194,6 +218,17 @@ class LazyGroup(TyperGroup):
         self.commands = lazy
         plain_text_options(self, subcommands=False)  # its commands: when they are loaded
         plain_help(self)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        commands = self.commands
+        if not isinstance(commands, _LazyCommands):
+            super().format_help(ctx, formatter)
+            return
+        commands.listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            commands.listing = False
 
 
 app = typer.Typer(

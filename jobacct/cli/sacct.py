@@ -5,43 +5,21 @@ from __future__ import annotations
 import io
 import os
 import re
-import sqlite3
 import sys
 import time
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from jobacct import caller
 from jobacct.cli.context import AppContext
 from jobacct.errors import DatabaseUnavailableError, JobAcctError, UsageError
-from jobacct.fastread import open_store, sqlite_url_path
-from jobacct.fields import (
-    DEFAULT_FORMAT,
-    FIELDS,
-    LONG_FORMAT,
-    Column,
-    Ctx,
-    FieldError,
-    columns_read,
-    resolve_format,
-)
-from jobacct.formats import OutputMode, output_mode, write_sacct
-from jobacct.jobid import JobIdError, parse_selectors
-from jobacct.query import (
-    FilterError,
-    JobFilter,
-    default_window,
-    iter_lines,
-    parse_count_range,
-    parse_job_flags,
-    parse_nodelist,
-    parse_states,
-    parse_time_limit,
-)
-from jobacct.slurmtime import TimeSpecError, parse_time
-from jobacct.splitread import Helpers, processes_wanted
-from jobacct.users import numeric_id
+
+if TYPE_CHECKING:
+    from jobacct.formats import OutputMode
+    from jobacct.query import JobFilter
+
+# The reading, selecting and formatting modules are imported by the functions that use them:
+# `jobacct sacct --help` needs none of them (tracker issue 16: help in <= 0.15 s).
 
 
 def _now() -> int:
@@ -92,6 +70,10 @@ def build_filter(
     Raises:
         UsageError: naming the bad job id, state, time, range, node list or time limit.
     """
+    from jobacct.jobid import JobIdError, parse_selectors
+    from jobacct.query import FilterError, JobFilter, parse_states
+    from jobacct.slurmtime import TimeSpecError, parse_time
+
     f = JobFilter(allocations_only=allocations, duplicates=duplicates)
     try:
         if jobs:
@@ -144,6 +126,8 @@ def _ids_and_names(items: list[str], what: str) -> tuple[list[int], list[str]]:
     Raises:
         UsageError: for a number that is no uid/gid (above 4294967295).
     """
+    from jobacct.users import numeric_id
+
     ids: list[int] = []
     names: list[str] = []
     for item in items:
@@ -163,6 +147,8 @@ _TASK_RANGE = re.compile(r"[0-9]+_\[[^\]]*\]?")
 
 def _refuse_task_ranges(jobs: str) -> None:
     # sacct -j takes single array tasks only; 123_[1-3] is a fatal "Bad job/step" (§4.9).
+    from jobacct.jobid import JobIdError
+
     match = _TASK_RANGE.search(jobs)
     if match is not None:
         raise JobIdError(
@@ -193,6 +179,14 @@ def _add_selection(
     Raises:
         FilterError: naming the bad value.
     """
+    from jobacct.query import (
+        FilterError,
+        parse_count_range,
+        parse_job_flags,
+        parse_nodelist,
+        parse_time_limit,
+    )
+
     group_list = _split(groups)
     if group_list is not None:
         f.gids, f.group_names = _ids_and_names(group_list, "group id")
@@ -382,6 +376,25 @@ def sacct(
 
     Example: jobacct sacct -a -X -o JobID,State,ExitCode,DerivedExitCode,Comment -S now-1days
     """
+    import sqlite3
+
+    from jobacct import caller
+    from jobacct.fastread import open_store, sqlite_url_path
+    from jobacct.fields import (
+        DEFAULT_FORMAT,
+        LONG_FORMAT,
+        Column,
+        Ctx,
+        FieldError,
+        columns_read,
+        resolve_format,
+    )
+    from jobacct.formats import OutputMode, output_mode, write_sacct
+    from jobacct.query import FilterError, default_window, iter_lines
+    from jobacct.serverread import open_store as open_server_store
+    from jobacct.slurmtime import parse_time
+    from jobacct.splitread import Helpers
+
     out_mode = output_mode(
         json=json_out, ndjson=ndjson, csv=csv_out, parsable=parsable, parsable2=parsable2
     )
@@ -497,6 +510,14 @@ def sacct(
             except sqlite3.Error as exc:
                 raise JobAcctError(f"database error: {exc}") from exc
         return
+    # A plain PostgreSQL/MariaDB URL: the driver alone, no SQLAlchemy (jobacct.serverread).
+    store = open_server_store(app_ctx.url())
+    if store is not None:
+        try:
+            write(store)
+        finally:
+            store.close()
+        return
     engine = app_ctx.engine()
     try:
         with engine.connect() as sa_conn:
@@ -508,15 +529,21 @@ def sacct(
 def _read_processes(f: JobFilter, mode: OutputMode) -> int:
     """How many processes may share this read (jobacct.splitread: when it cannot change
     the bytes and may pay)."""
-    # -X reads one statement, never split; --json is one document (its commas and closing
-    # brackets would have to cross processes); -j reads a handful of jobs.
-    if f.selectors or f.allocations_only or mode is OutputMode.JSON or sys.stdout.isatty():
+    # --json is one document (its commas and closing brackets would have to cross
+    # processes); -j reads a handful of jobs. -X is split only when it lists most of the
+    # store (jobacct.fastread.read_lines).
+    from jobacct.formats import OutputMode
+    from jobacct.splitread import processes_wanted
+
+    if f.selectors or mode is OutputMode.JSON or sys.stdout.isatty():
         return 1
     return processes_wanted()
 
 
 def _print_helpformat() -> None:
     # sacct -e: every field name, four to a line, each %-19s, space-separated (golden 14_e).
+    from jobacct.fields import FIELDS
+
     names = [f.name for f in FIELDS]
     for i in range(0, len(names), 4):
         sys.stdout.write(" ".join(f"{n:<19}" for n in names[i : i + 4]) + "\n")

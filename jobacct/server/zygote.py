@@ -39,6 +39,12 @@ _PRELOAD = (
     "jobacct.formats.csvout",
     "jobacct.fastread",
     "jobacct.splitread",
+    # What jobacct.cli.sacct imports when it runs (not at import: its --help stays quick).
+    "jobacct.fields",
+    "jobacct.formats",
+    "jobacct.query",
+    "jobacct.serverread",
+    "jobacct.users",
     "sqlalchemy.orm",
     "sqlalchemy.dialects.sqlite",
 )

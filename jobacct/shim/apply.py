@@ -61,6 +61,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from jobacct import superseded
 from jobacct.config import write_engine
 from jobacct.errors import JobAcctError
 from jobacct.model import Event, Job, Step
@@ -559,6 +560,14 @@ def _write_lifecycle(
             values["state"] = _KEEP_TERMINAL_STATE
         stmt = update(_JOB).where(_JOB.c.id == bindparam("_id")).values(values)
         conn.execute(stmt, params)
+    # A new record may supersede older ones (events of two runs of a job id arrive in any
+    # order); a State change may make a record (not) REVOKED. jobacct/superseded.py.
+    restated = {
+        (state.key[0], state.key[1])
+        for state, before, after in updates
+        if before.job.get("state", _MISSING) != after.job.get("state", _MISSING)
+    }
+    superseded.refresh_session(conn, [(s.key[0], s.key[1]) for s, _a in inserts] + [*restated])
     _write_steps(
         session,
         [(s, b, a) for s, b, a in updates] + [(s, Folded(), a) for s, a in inserts],

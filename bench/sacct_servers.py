@@ -1,0 +1,184 @@
+"""The PostgreSQL and MariaDB stores of bench/bench_sacct.py: the same rows as its SQLite store.
+
+Each is a database of its own on the server the tests use (``jobacct_bench_sacct``), migrated
+to head with :func:`jobacct.migrate.upgrade`, loaded with the rows ``bench_sacct.generate``
+makes for the SQLite store (same seed, same clock: identical records), built once and reused
+while its ``bench_build`` marker says it holds them. Loading goes around jobacct, through the
+driver: secondary indexes dropped, PostgreSQL ``COPY`` / MariaDB multi-row ``INSERT`` (PyMySQL's
+``executemany``) of 50,000 jobs per transaction, indexes built again, then ``ANALYZE``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+ADMIN_URLS = {
+    "postgresql": os.environ.get(
+        "JOBACCT_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    ),
+    "mariadb": os.environ.get(
+        "JOBACCT_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql"
+    ),
+}
+DATABASE = "jobacct_bench_sacct"
+MARKER = "bench_build"
+
+
+def store_url(kind: str) -> str:
+    """The bench store's SQLAlchemy URL on ``kind``'s server."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(ADMIN_URLS[kind]).set(database=DATABASE)
+    return url.render_as_string(hide_password=False)
+
+
+def _admin(kind: str) -> Any:
+    from sqlalchemy import create_engine
+
+    return create_engine(ADMIN_URLS[kind], isolation_level="AUTOCOMMIT")
+
+
+def reachable(kind: str) -> str | None:
+    """None if the server answers, else why not (one line)."""
+    from sqlalchemy import text
+
+    engine = _admin(kind)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return None
+    except Exception as exc:
+        return f"{kind} server not reachable at {ADMIN_URLS[kind]}: {str(exc).splitlines()[0]}"
+    finally:
+        engine.dispose()
+
+
+def built_with(kind: str) -> dict[str, float] | None:
+    """The marker of a complete store (its build figures), or None."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(store_url(kind))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(f"SELECT k, v FROM {MARKER}")).all()
+        return {str(k): float(v) for k, v in rows} or None
+    except Exception:
+        return None
+    finally:
+        engine.dispose()
+
+
+def build(
+    kind: str,
+    chunks: Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]],
+    job_columns: Sequence[str],
+    step_columns: Sequence[str],
+    marker: dict[str, float],
+    progress: Callable[[int, int], None] = lambda jobs, steps: None,
+) -> dict[str, float]:
+    """(Re)create the store on ``kind``'s server from ``chunks``; returns its build figures."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from jobacct import migrate
+
+    admin = _admin(kind)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {DATABASE}"))
+        conn.execute(text(f"CREATE DATABASE {DATABASE}"))
+    admin.dispose()
+    t0 = time.perf_counter()
+    engine = create_engine(store_url(kind))
+    try:
+        migrate.upgrade(engine)
+        indexes = [
+            (table, ix["name"], ix["column_names"], bool(ix.get("unique")))
+            for table in ("job", "step")
+            for ix in inspect(engine).get_indexes(table)
+            if str(ix["name"]).startswith("ix_")
+        ]
+        q = "`" if kind == "mariadb" else '"'
+        with engine.begin() as conn:
+            for table, name, _cols, _unique in indexes:
+                on = f" ON {table}" if kind == "mariadb" else ""
+                conn.execute(text(f"DROP INDEX {name}{on}"))
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            if kind == "mariadb":
+                cursor.execute("SET foreign_key_checks = 0")
+                cursor.execute("SET unique_checks = 0")
+            jobs = steps = 0
+            t_gen = t_load = 0.0
+            job_cols = ", ".join(f"{q}{c}{q}" for c in job_columns)
+            step_cols = ", ".join(f"{q}{c}{q}" for c in step_columns)
+            while True:
+                g0 = time.perf_counter()
+                chunk = next(chunks, None)
+                g1 = time.perf_counter()
+                t_gen += g1 - g0
+                if chunk is None:
+                    break
+                job_rows, step_rows = chunk
+                if kind == "postgresql":
+                    with cursor.copy(f"COPY job ({job_cols}) FROM STDIN") as copy:
+                        for row in job_rows:
+                            copy.write_row(row)
+                    with cursor.copy(f"COPY step ({step_cols}) FROM STDIN") as copy:
+                        for row in step_rows:
+                            copy.write_row(row)
+                else:
+                    marks = ", ".join(["%s"] * len(job_columns))
+                    cursor.executemany(f"INSERT INTO job ({job_cols}) VALUES ({marks})", job_rows)
+                    marks = ", ".join(["%s"] * len(step_columns))
+                    cursor.executemany(
+                        f"INSERT INTO step ({step_cols}) VALUES ({marks})", step_rows
+                    )
+                raw.commit()
+                t_load += time.perf_counter() - g1
+                jobs += len(job_rows)
+                steps += len(step_rows)
+                progress(jobs, steps)
+            t2 = time.perf_counter()
+            for table, name, cols, unique in indexes:
+                columns = ", ".join(f"{q}{c}{q}" for c in cols)
+                kind_ = "UNIQUE INDEX" if unique else "INDEX"
+                cursor.execute(f"CREATE {kind_} {name} ON {table} ({columns})")
+                raw.commit()
+            t3 = time.perf_counter()
+            if kind == "postgresql":
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence('job', 'id'), max(id)) FROM job"
+                )
+                raw.commit()
+                driver: Any = raw.driver_connection
+                driver.autocommit = True  # VACUUM runs outside transactions
+                cursor.execute("VACUUM ANALYZE job")
+                cursor.execute("VACUUM ANALYZE step")
+                driver.autocommit = False
+            else:
+                cursor.execute("ANALYZE TABLE job, step")
+                cursor.fetchall()
+            t4 = time.perf_counter()
+            info = {
+                **marker,
+                "jobs": float(jobs),
+                "steps": float(steps),
+                "generate_s": t_gen,
+                "insert_s": t_load,
+                "insert_rows_per_s": (jobs + steps) / t_load if t_load else 0.0,
+                "index_s": t3 - t2,
+                "analyze_s": t4 - t3,
+                "total_s": t4 - t0,
+            }
+            cursor.execute(f"CREATE TABLE {MARKER} (k VARCHAR(64) PRIMARY KEY, v DOUBLE PRECISION)")
+            cursor.executemany(f"INSERT INTO {MARKER} VALUES (%s, %s)", list(info.items()))
+            raw.commit()
+            cursor.close()
+        finally:
+            raw.close()
+    finally:
+        engine.dispose()
+    return info
