@@ -80,6 +80,8 @@ SUMMARIES: dict[str, str] = {
     "report": "Reports for cron: failures, cancellations, utilization, top users, accounts.",
     "shim": "Controller events in: the shim's transports.",
     "serve": "Serve the store to local users over a Unix socket (run it as the store's owner).",
+    "completion": "Print the shell completion script for bash, zsh or fish.",
+    "man": "Print the man page (roff) of jobacct or of one of its commands.",
 }
 
 
