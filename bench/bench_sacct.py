@@ -1057,7 +1057,7 @@ def through_daemon(db: Path, direct: list[Result], env: dict[str, str]) -> list[
         [str(JOBACCT), "--db", str(link), "serve", "--socket", str(sock)],
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
-        env={**env, "JOBACCT_CONFIG": "/nonexistent"},
+        env={**env, "JOBACCT_CONFIG": "/dev/null"},
     )
     out = []
     try:

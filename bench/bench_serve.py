@@ -68,7 +68,7 @@ def start_daemon(url: str, sock: Path, log: Path) -> subprocess.Popen[bytes]:
         [*JOBACCT, "--db", url, "serve", "--socket", str(sock)],
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
-        env={**os.environ, "JOBACCT_CONFIG": "/nonexistent"},
+        env={**os.environ, "JOBACCT_CONFIG": "/dev/null"},
     )
     deadline = time.monotonic() + 60
     while not sock.exists():
@@ -115,7 +115,7 @@ async def lookups(path: str, ids: list[int], clients: int, seconds: float) -> di
 
 def command_times(url: str, sock: Path, job: int, runs: int) -> tuple[float, float]:
     """Median seconds of ``jobacct sacct -j JOB``: (direct, through the daemon)."""
-    env = {**os.environ, "JOBACCT_CONFIG": "/nonexistent", "TZ": "UTC"}
+    env = {**os.environ, "JOBACCT_CONFIG": "/dev/null", "TZ": "UTC"}
     env.pop("JOBACCT_SERVER", None)
     script = shutil.which("jobacct", path=str(Path(sys.executable).parent))
     base = [script] if script else JOBACCT
@@ -140,7 +140,7 @@ def ingest(sock: Path, work: Path, jobs: int, writers: int, first_job: int) -> d
         handles[event["job_id_raw"] % writers].write(json.dumps(event) + "\n")
     for handle in handles:
         handle.close()
-    env = {**os.environ, "JOBACCT_SERVER": f"unix:{sock}", "JOBACCT_CONFIG": "/nonexistent"}
+    env = {**os.environ, "JOBACCT_SERVER": f"unix:{sock}", "JOBACCT_CONFIG": "/dev/null"}
     started = time.perf_counter()
     running = [
         subprocess.Popen([*JOBACCT, "shim", "ingest", str(f)], env=env, stdout=subprocess.PIPE)

@@ -57,6 +57,9 @@ def test_sacct_loads_neither_alembic_nor_other_commands(sqlite_url: str) -> None
     assert not {m for m in modules if m == "alembic" or m.startswith("alembic.")}
     for other in ("admin", "importcmd", "modifyjob", "sjobexitmod", "db"):
         assert f"jobacct.cli.{other}" not in modules
+    # Typer's coercion of the root options (completion flags included) would import
+    # Pydantic: 50 ms of every sacct -j (issue 16's case (d)).
+    assert "pydantic" not in modules
 
 
 def test_helpformat_loads_no_alembic() -> None:

@@ -221,6 +221,14 @@ class LazyGroup(TyperGroup):
         plain_text_options(self, subcommands=False)  # its commands: when they are loaded
         plain_help(self)
 
+    def get_params(self, ctx: Any) -> list[Any]:
+        # Typer adds --install-completion/--show-completion after building the group: they
+        # take the plain-text fast path here (else every command imports Pydantic, 50 ms).
+        params: list[Any] = super().get_params(ctx)
+        for param in params:
+            _plain_text(param)
+        return params
+
     def format_help(self, ctx: Any, formatter: Any) -> None:
         commands = self.commands
         if not isinstance(commands, _LazyCommands):
