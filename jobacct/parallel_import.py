@@ -9,8 +9,8 @@ convert each slice with the same code as the one-process path
 in input order through the one bulk write path. The stored values, the messages for bad
 rows and the chunks' order are the one-process path's; only the work is spread.
 
-Memory stays flat: at most one slice more than there are workers is read ahead (a
-converted slice of 10,000 rows holds about 28 MiB), and by default at most
+Memory stays flat: slices are small (:data:`SLICE_ROWS`), at most one more than there are
+workers is read ahead, converted slices wait pickled, and by default at most
 :data:`MAX_DEFAULT_WORKERS` workers run: past three or four the main process's writing is
 the bound, not the conversion.
 Workers are forked (they inherit the readers' context: user, group, QOS and TRES names) and
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -34,7 +35,15 @@ from typing import Any
 
 from jobacct.bulkwrite import JobEntry, StepEntry
 from jobacct.slurmdbd_import import _Context
-from jobacct.slurmdbd_stream import Row, TsvReader, _Chunk, _chunks, _num_cell, decode_line
+from jobacct.slurmdbd_stream import (
+    Row,
+    TsvReader,
+    _Chunk,
+    _chunks,
+    _num_cell,
+    decode_line,
+    repeated_job,
+)
 
 __all__ = [
     "MIN_PARALLEL_BYTES",
@@ -293,22 +302,26 @@ def converted_chunks(
     pending: deque[Any] = deque()
     finished = False
     current = _Chunk()
+
+    def gathered(keep: int) -> Iterator[_Chunk]:
+        """Take converted slices, oldest first, until ``keep`` are left; yield each chunk
+        they fill."""
+        nonlocal current
+        while len(pending) > keep:
+            if _add(current, _unpacked(pending.popleft().get())) >= chunk_rows:
+                yield current
+                current = _Chunk()
+
     try:
-        for start, jobs, steps in _chain(first, slices):
+        for start, jobs, steps in itertools.chain((first,), slices):
             new_names: dict[int, str] = {}
             if names is not None and len(names) > forked_names:
                 new_names = dict(list(names.items())[forked_names:])
             pending.append(pool.apply_async(_convert, ((start, jobs, steps, new_names),)))
             # One slice per worker and one more: every worker has one while the main
             # process writes the oldest.
-            while len(pending) > workers:
-                if _add(current, _unpacked(pending.popleft().get())) >= chunk_rows:
-                    yield current
-                    current = _Chunk()
-        while pending:
-            if _add(current, _unpacked(pending.popleft().get())) >= chunk_rows:
-                yield current
-                current = _Chunk()
+            yield from gathered(workers)
+        yield from gathered(0)
         if current.rows or current.errors or current.warnings:
             yield current
         finished = True
@@ -329,13 +342,7 @@ def _add(chunk: _Chunk, part: _Chunk) -> int:
         key = (entry.job_id_raw, entry.time_submit)
         line = part.job_lines[key]
         if key in chunk.job_lines:
-            chunk.errors.append(
-                (
-                    line,
-                    f"{entry.where}: job {key[0]} submitted at {key[1]} repeats line"
-                    f" {chunk.job_lines[key]}",
-                )
-            )
+            chunk.errors.append((line, repeated_job(entry.where, key, chunk.job_lines[key])))
             continue
         chunk.job_lines[key] = line
         chunk.entries.append(entry)
@@ -346,11 +353,6 @@ def _add(chunk: _Chunk, part: _Chunk) -> int:
     if part.last_db_inx is not None:
         chunk.last_db_inx = part.last_db_inx
     return chunk.rows
-
-
-def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
-    yield first
-    yield from rest
 
 
 def worker_count(workers: int | None, sizes: Sequence[int] = ()) -> int:

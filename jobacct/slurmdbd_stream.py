@@ -42,7 +42,14 @@ from jobacct.slurmdbd_import import (
     _unescape,
 )
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "StreamResult", "TsvReader", "import_slurmdbd_stream"]
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "StreamResult",
+    "TsvReader",
+    "decode_line",
+    "import_slurmdbd_stream",
+    "repeated_job",
+]
 
 #: Rows (jobs + steps) written per transaction.
 DEFAULT_CHUNK_ROWS = 10_000
@@ -265,6 +272,11 @@ def _stopped(errors: list[str], done: StreamResult, job_source: str, step_source
     return f"{job_source}, {step_source}: {len(errors)} unreadable rows; {outcome}\n{shown}{more}"
 
 
+def repeated_job(where: str, key: tuple[int, int], first_line: int) -> str:
+    """The message for a job record (JobIDRaw, Submit) met twice in one chunk."""
+    return f"{where}: job {key[0]} submitted at {key[1]} repeats line {first_line}"
+
+
 def _num_cell(row: Mapping[str, str | None], name: str) -> int | None:
     value = row.get(name)
     if value is None or value == "NULL" or not (value.isascii() and value.isdigit()):
@@ -368,9 +380,7 @@ def _chunks(
         take_steps(rec.db_inx, rec, None)
         key = (rec.job_id_raw, rec.time_submit)
         if key in keys:
-            chunk.errors.append(
-                (line, f"{where}: job {key[0]} submitted at {key[1]} repeats line {keys[key]}")
-            )
+            chunk.errors.append((line, repeated_job(where, key, keys[key])))
             continue
         keys[key] = line
         _sum_cpu(rec)
