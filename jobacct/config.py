@@ -41,6 +41,8 @@ def missing_driver(backend: str, exc: ImportError) -> DatabaseUnavailableError:
     module = exc.name or str(exc)
     if backend in DRIVER_EXTRAS:
         server, extra = DRIVER_EXTRAS[backend]
+        if module == "MySQLdb":  # a mysql+mysqldb:// URL
+            extra = "mysqlclient"
         return DatabaseUnavailableError(
             f"the {server} driver ({module}) is not installed: pip install 'jobacct[{extra}]'"
         )

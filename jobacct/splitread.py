@@ -46,7 +46,7 @@ from array import array
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TextIO
+from typing import IO, Any, TextIO
 
 from jobacct.errors import UsageError
 
@@ -63,7 +63,11 @@ ENV_PROCESSES = "JOBACCT_SACCT_PROCESSES"
 
 #: Renders a selection on a connection into a text stream: ``render(conn, out)``. The
 #: command passes its writer with the header and any JSON head and tail left out.
-Render = Callable[[sqlite3.Connection, TextIO], None]
+Render = Callable[[Any, TextIO], None]
+#: Opens a new connection to the store for a slice: a
+#: :class:`jobacct.fastread.StoreConnection` or a :class:`jobacct.serverread.ServerStore`
+#: (both read their ``preselected`` ids when set, and have ``close()``).
+Opener = Callable[[], Any]
 
 
 def processes_wanted(environ: Mapping[str, str] | None = None) -> int:
@@ -99,24 +103,37 @@ class _Helper:
 class Helpers:
     """Forked helper processes for one read (module docstring); use as a context manager.
 
-    ``Helpers(path, render, count)`` forks ``count - 1`` helpers (none if ``count < 2`` or
-    no temporary file can be made). The connection the command reads with gets this object
-    as its ``helpers`` attribute (:class:`jobacct.fastread.StoreConnection`), which
-    :func:`jobacct.fastread.read_lines` calls :meth:`split` on; after the command wrote its
-    own slice, :meth:`finish` writes the helpers' slices. Leaving the ``with`` block stops
-    any helper still running.
+    ``Helpers(store, render, count)`` forks ``count - 1`` helpers (none if ``count < 2`` or
+    no temporary file can be made); ``store`` is a SQLite file's path or an :data:`Opener`
+    (a server store: :mod:`jobacct.serverread`). The connection the command reads with
+    gets this object as its ``helpers`` attribute (:class:`jobacct.fastread.StoreConnection`,
+    :class:`jobacct.serverread.ServerStore`), whose reader calls :meth:`split` (a selection
+    table) or :meth:`split_ids` (ids in memory) on it; after the command wrote its own
+    slice, :meth:`finish` writes the helpers' slices. Leaving the ``with`` block stops any
+    helper still running.
     """
 
     def __init__(
         self,
-        path: Path,
+        store: Path | Opener,
         render: Render,
         count: int,
         min_jobs: int = MIN_JOBS_PER_PROCESS,
         encoding: str = "utf-8",
         errors: str = "strict",
     ) -> None:
-        self.path, self.render, self.min_jobs = path, render, min_jobs
+        if isinstance(store, Path):
+            path = store
+
+            def open_sqlite() -> Any:
+                from jobacct import fastread
+
+                return fastread.connect(path)
+
+            self.opener: Opener = open_sqlite
+        else:
+            self.opener = store
+        self.render, self.min_jobs = render, min_jobs
         self.encoding, self.errors = encoding, errors
         self.helpers: list[_Helper] = []
         for _ in range(count - 1):
@@ -163,15 +180,10 @@ class Helpers:
         if not self.helpers:
             return
         selected = int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-        parts = min(len(self.helpers) + 1, selected // max(self.min_jobs, 1))
-        if parts < 2:
-            self._release()
+        bounds = self._bounds(selected)
+        if bounds is None:
             return
-        # seq is the rowid, 1..selected in sacct's order: each slice is a rowid range; the
-        # command's (the first) is COMMAND_SHARE times a helper's.
-        shares = [COMMAND_SHARE] + [1.0] * (parts - 1)
-        total = sum(shares)
-        bounds = [round(selected * sum(shares[:i]) / total) for i in range(parts + 1)]
+        # seq is the rowid, 1..selected in sacct's order: each slice is a rowid range.
         for helper, low, high in zip(self.helpers, bounds[1:], bounds[2:]):
             helper.ids = array(
                 "q",
@@ -185,6 +197,35 @@ class Helpers:
             )
             helper.given = True
         conn.execute(f"DELETE FROM {table} WHERE seq > ?", (bounds[1],))
+        self._send_all()
+
+    def split_ids(self, ids: array[int]) -> array[int]:
+        """Hand the helpers their slices of ``ids`` (the selection, in sacct's order) and
+        return the command's own (first) slice; all of ``ids`` when there are too few."""
+        if not self.helpers:
+            return ids
+        bounds = self._bounds(len(ids))
+        if bounds is None:
+            return ids
+        for helper, low, high in zip(self.helpers, bounds[1:], bounds[2:]):
+            helper.ids = ids[low:high]
+            helper.given = True
+        self._send_all()
+        return ids[: bounds[1]]
+
+    def _bounds(self, selected: int) -> list[int] | None:
+        """Slice bounds (positions 0..selected) for the command and each helper used, or
+        None (too few jobs: every helper is told to exit)."""
+        parts = min(len(self.helpers) + 1, selected // max(self.min_jobs, 1))
+        if parts < 2:
+            self._release()
+            return None
+        # The command's (the first) slice is COMMAND_SHARE times a helper's.
+        shares = [COMMAND_SHARE] + [1.0] * (parts - 1)
+        total = sum(shares)
+        return [round(selected * sum(shares[:i]) / total) for i in range(parts + 1)]
+
+    def _send_all(self) -> None:
         for helper in self.helpers:
             if helper.given:
                 self._send(helper)
@@ -211,9 +252,7 @@ class Helpers:
                     return
                 continue
             # The helper died (OOM killer, no temporary space...): read its slice here.
-            from jobacct import fastread
-
-            conn = fastread.connect(self.path)
+            conn = self.opener()
             try:
                 conn.preselected = helper.ids
                 self.render(conn, out)
@@ -278,11 +317,9 @@ class Helpers:
             with os.fdopen(read_end, "rb") as pipe:
                 data = pipe.read()
             if data:
-                from jobacct import fastread
-
                 ids = array("q")
                 ids.frombytes(data)
-                conn = fastread.connect(self.path)
+                conn = self.opener()
                 conn.preselected = ids
                 text = io.TextIOWrapper(
                     output, encoding=self.encoding, errors=self.errors, newline=""

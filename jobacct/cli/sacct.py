@@ -391,6 +391,7 @@ def sacct(
     )
     from jobacct.formats import OutputMode, output_mode, write_sacct
     from jobacct.query import FilterError, default_window, iter_lines
+    from jobacct.serverread import driver_params
     from jobacct.serverread import open_store as open_server_store
     from jobacct.slurmtime import parse_time
     from jobacct.splitread import Helpers
@@ -482,42 +483,57 @@ def sacct(
         # Cells are cut by bytes (jobacct.render): a cut inside a UTF-8 character leaves its
         # leading bytes, written as they are, as sacct writes them.
         sys.stdout.reconfigure(errors="surrogateescape")
-    path = sqlite_url_path(app_ctx.url())
-    if path is not None:
-        # A SQLite file: stdlib sqlite3, no SQLAlchemy (jobacct.fastread); a big read is
-        # shared with helper processes (jobacct.splitread), forked before the store is open.
 
-        def render_slice(conn: Any, out: TextIO) -> None:
-            write(conn, out, header=False)
+    def render_slice(conn: Any, out: TextIO) -> None:
+        write(conn, out, header=False)
 
-        with Helpers(
-            path,
+    def helpers_for(store: Any) -> Helpers:
+        # Forked before the command opens the store (a connection must not cross a fork).
+        return Helpers(
+            store,
             render_slice,
             _read_processes(f, out_mode),
             encoding=sys.stdout.encoding or "utf-8",
             errors=sys.stdout.errors or "strict",
-        ) as helpers:
+        )
+
+    def write_shared(conn: Any, helpers: Helpers) -> None:
+        # The command's slice, then the helpers' (if the reader is still there).
+        conn.helpers = helpers
+        try:
+            if write(conn):
+                helpers.finish(sys.stdout)
+        finally:
+            conn.close()
+
+    url = app_ctx.url()
+    path = sqlite_url_path(url)
+    if path is not None:
+        # A SQLite file: stdlib sqlite3, no SQLAlchemy (jobacct.fastread); a big read is
+        # shared with helper processes (jobacct.splitread).
+        with helpers_for(path) as helpers:
             try:
-                conn = open_store(path)
-                conn.helpers = helpers
-                try:
-                    if write(conn):
-                        helpers.finish(sys.stdout)
-                finally:
-                    conn.close()
+                write_shared(open_store(path), helpers)
             except sqlite3.OperationalError as exc:
                 raise DatabaseUnavailableError(f"cannot use the database: {exc}") from exc
             except sqlite3.Error as exc:
                 raise JobAcctError(f"database error: {exc}") from exc
         return
-    # A plain PostgreSQL/MariaDB URL: the driver alone, no SQLAlchemy (jobacct.serverread).
-    store = open_server_store(app_ctx.url())
-    if store is not None:
-        try:
-            write(store)
-        finally:
-            store.close()
-        return
+    # A plain PostgreSQL/MariaDB URL: the driver alone, no SQLAlchemy (jobacct.serverread);
+    # a big listing with steps is shared as on SQLite, each process with its own connection.
+    if driver_params(url) is not None:
+
+        def open_slice() -> Any:
+            slice_store = open_server_store(url)
+            if slice_store is None:
+                raise DatabaseUnavailableError(f"cannot reach database {url}")
+            return slice_store
+
+        with helpers_for(open_slice) as helpers:
+            store = open_server_store(url)
+            if store is not None:
+                write_shared(store, helpers)
+                return
     engine = app_ctx.engine()
     try:
         with engine.connect() as sa_conn:

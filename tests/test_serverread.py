@@ -1,0 +1,180 @@
+"""The driver-only read of PostgreSQL and MariaDB stores (jobacct.serverread, issue 16).
+
+A listing with steps reads the selected ids first, then their job and step columns by id in
+batches (an id range where the ids are dense, an ``IN`` list elsewhere), and may be shared
+with helper processes, each with its own connection; MariaDB is read with mysqlclient where
+it is installed, PyMySQL otherwise. Each variant must give exactly the rows SQLAlchemy's
+joined statement gives (tests/test_fastpath.py has the plain comparison).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+from typing import Any, TextIO
+
+import pytest
+
+from jobacct import serverread
+from jobacct.config import make_engine
+from jobacct.fields import Ctx, columns_read, resolve_format
+from jobacct.formats import OutputMode, write_sacct
+from jobacct.query import iter_lines
+from jobacct.splitread import Helpers
+from tests.test_fastpath import FILTERS, NOW, _seed
+
+SERVERS = pytest.mark.parametrize("backend_url", ["postgresql", "mariadb"], indirect=True)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: The filters whose listings have steps: the batched read.
+BATCHED = ["all", "-D", "-s CA,F", "-N", "-u", "-T", "--array"]
+
+
+def _lean(url: str, name: str, reads: Any = None) -> list[tuple[dict[str, Any], bool]]:
+    f, w = FILTERS[name]
+    store = serverread.open_store(url)
+    assert store is not None, url
+    try:
+        return [(dict(_fields(r)), s) for r, s in iter_lines(store, f, w, now=NOW, reads=reads)]
+    finally:
+        store.close()
+
+
+def _fields(row: Any) -> dict[str, Any]:
+    if hasattr(row, "_asdict"):
+        return dict(row._asdict())
+    return {**row._row._asdict(), **row._over}  # a -T / --array line
+
+
+def _general(url: str, name: str, reads: Any = None) -> list[tuple[dict[str, Any], bool]]:
+    """The rows of SQLAlchemy's joined statement (jobacct.query._sqlalchemy_groups)."""
+    f, w = FILTERS[name]
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [(_fields(r), s) for r, s in iter_lines(conn, f, w, now=NOW, reads=reads)]
+    finally:
+        engine.dispose()
+
+
+@SERVERS
+@pytest.mark.parametrize("shape", ["ranges", "IN lists", "one job a batch"])
+def test_batched_read_equals_the_joined_statement(
+    store_url: str, shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every batch shape gives SQLAlchemy's rows, every column and the fields' columns."""
+    if shape == "IN lists":
+        monkeypatch.setattr(serverread, "DENSE", 0)
+    elif shape == "one job a batch":
+        monkeypatch.setattr(serverread, "ID_BATCH", 1)
+    else:
+        monkeypatch.setattr(serverread, "ID_BATCH", 5)
+    _seed(store_url)
+    for name in BATCHED:
+        for reads in (None, columns_read(resolve_format("ALL"))):
+            assert _lean(store_url, name, reads) == _general(store_url, name, reads), name
+    assert _general(store_url, "all")
+
+
+@pytest.mark.parametrize("backend_url", ["mariadb"], indirect=True)
+@pytest.mark.parametrize("driver", ["MySQLdb", "pymysql"])
+def test_both_mysql_drivers_give_the_same_rows(
+    store_url: str, driver: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mysqlclient and PyMySQL hand back the same values for every column and shape."""
+    try:
+        __import__(driver)
+    except ImportError:
+        assert not IN_CI, f"CI=true: {driver} must be installed (.ci/run installs mysqlclient)"
+        pytest.skip(f"{driver} is not installed (pip install mysqlclient; needs libmariadb-dev)")
+    monkeypatch.setattr(serverread, "MYSQL_DRIVERS", (driver,))
+    _seed(store_url)
+    store = serverread.open_store(store_url)
+    assert store is not None
+    assert store.driver.__name__ == driver
+    store.close()
+    for name in ["all", "-X", "-j", "-u", "-A none"]:
+        assert _lean(store_url, name) == _general(store_url, name), name
+
+
+@SERVERS
+def test_a_read_is_one_repeatable_read_snapshot(store_url: str) -> None:
+    """Every statement of a read sees one snapshot: the store's session is REPEATABLE READ
+    and read-only (a listing with steps runs one statement per batch)."""
+    store = serverread.open_store(store_url)
+    assert store is not None
+    try:
+        cursor = store.connection.cursor()
+        if store.dialect == "postgresql":
+            cursor.execute("SHOW transaction_isolation")
+            assert cursor.fetchone()[0] == "repeatable read"
+            cursor.execute("SHOW transaction_read_only")
+            assert cursor.fetchone()[0] == "on"
+        else:
+            cursor.execute("SELECT @@session.tx_isolation, @@session.tx_read_only")
+            assert cursor.fetchone() == ("REPEATABLE-READ", 1)
+        cursor.close()
+    finally:
+        store.close()
+
+
+def test_id_conditions() -> None:
+    assert serverread._ids_condition([5, 3, 4, 9]) == "BETWEEN 3 AND 9"
+    assert serverread._ids_condition([1, 100]) == "IN (1,100)"
+    assert serverread._ids_condition([7]) == "BETWEEN 7 AND 7"
+
+
+# ------------------------------------------------------------ a read shared by processes
+
+COLUMNS = resolve_format("JobID,JobName,Partition,Account,AllocCPUS,State,ExitCode,Elapsed")
+
+
+def _render(store: Any, out: TextIO, header: bool = True) -> bool:
+    f, w = FILTERS["all"]
+    return write_sacct(
+        iter_lines(store, f, w, now=NOW, reads=columns_read(COLUMNS)),
+        OutputMode.PARSABLE2,
+        COLUMNS,
+        Ctx(now=NOW),
+        header=header,
+        out=out,
+    )
+
+
+def _shared(url: str, count: int, min_jobs: int, kill: int | None = None) -> tuple[str, int]:
+    out = io.StringIO()
+
+    def opener() -> Any:
+        return serverread.open_store(url)
+
+    def render_slice(store: Any, out: TextIO) -> None:
+        _render(store, out, header=False)
+
+    with Helpers(opener, render_slice, count, min_jobs) as h:
+        if kill is not None:
+            os.kill(h.helpers[kill].pid, signal.SIGKILL)
+        store = opener()
+        store.helpers = h
+        try:
+            assert _render(store, out)
+        finally:
+            store.close()
+        given = sum(helper.given for helper in h.helpers)
+        h.finish(out)
+    return out.getvalue(), given
+
+
+@SERVERS
+def test_a_shared_read_prints_what_one_process_prints(store_url: str) -> None:
+    _seed(store_url)
+    alone, given = _shared(store_url, 1, 1)
+    assert given == 0
+    assert alone.count("\n") > 20
+    for count in (2, 3):
+        text, given = _shared(store_url, count, 5)
+        assert given == count - 1
+        assert text == alone
+    # A helper killed before it read: the command reads its slice itself.
+    text, given = _shared(store_url, 3, 5, kill=1)
+    assert given == 2
+    assert text == alone
