@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 #: The newest migration's revision id. A new migration must update it:
 #: tests/test_migrations.py checks it against Alembic's script directory.
-HEAD = "0008_job_superseded"
+HEAD = "0009_job_user_name_index"
 
 #: Alembic's version table (its default name; migrations/env.py does not change it).
 VERSION_TABLE = "alembic_version"

@@ -171,6 +171,8 @@ class Job(Base):
         Index(None, "time_eligible", "time_end"),
         Index(None, "time_end"),
         Index(None, "uid", "time_start", "time_end"),
+        # -u NAME: a user's jobs by name, the window tested on the index (migration 0009).
+        Index(None, "user_name", "time_eligible", "time_end"),
         Index(None, "account", "time_end"),
         Index(None, "state", "time_end"),
         Index(None, "exit_code", "exit_signal"),
