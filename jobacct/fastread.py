@@ -23,7 +23,7 @@ import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobacct.config import check_reachable, missing_store
 from jobacct.errors import DatabaseUnavailableError, JobAcctError
@@ -40,6 +40,9 @@ from jobacct.sqltext import (
     where_sql,
 )
 
+if TYPE_CHECKING:
+    from jobacct.splitread import SubmitRange
+
 #: The temporary table of one read (connection-private; dropped when the read ends).
 _SEL = "temp.jobacct_sel"
 
@@ -54,11 +57,14 @@ class StoreConnection(sqlite3.Connection):
 
     ``helpers``: a :class:`jobacct.splitread.Helpers` the selection is split with (the
     command's connection). ``preselected``: the job ids to read, in order, instead of
-    evaluating the filter (a helper's connection, given its slice).
+    evaluating the filter (a helper's connection, given its slice of a listing with steps).
+    ``submit_range``: only the jobs submitted in this range (a helper's slice of a listing
+    without steps, :func:`submit_slices`).
     """
 
     helpers: Any = None
     preselected: Sequence[int] | None = None
+    submit_range: SubmitRange | None = None
     columns: dict[str, list[str]] | None = None
 
 
@@ -190,19 +196,75 @@ def order_hint(conn: sqlite3.Connection, f: Any, start: int, end: int, span: int
 
 
 def jobs_only_sql(
-    f: Any, start: int, end: int, job_columns: Sequence[str], span: int | None, hint: str = ""
+    f: Any,
+    start: int,
+    end: int,
+    job_columns: Sequence[str],
+    span: int | None,
+    hint: str = "",
+    submit_range: SubmitRange | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The one statement of a read without steps (``-X``): the job columns in sacct's order.
 
-    ``span``/``hint``: as for :func:`selection_sql`.
+    ``span``/``hint``: as for :func:`selection_sql`; ``submit_range``: only the jobs
+    submitted in ``[low, high)`` (a slice of a shared read, :func:`submit_slices`).
     """
     q = Sql()
     where = where_sql(q, f, start, end, span)
+    if submit_range is not None:
+        low, high = submit_range
+        submit = q.col("job", "time_submit")
+        if low is not None:
+            where += f" AND {submit} >= {q.p(low)}"
+        if high is not None:
+            where += f" AND {submit} < {q.p(high)}"
     sql = (
         f"SELECT {select_list(q, 'job', job_columns)} FROM {hint or 'job WHERE'} {where}"
         f" ORDER BY {order_sql(q)}"
     )
     return sql, q.params
+
+
+def submit_slices(
+    conn: sqlite3.Connection, f: Any, start: int, end: int, helpers: Any
+) -> SubmitRange | None:
+    """Share a read without steps with ``helpers`` (:class:`jobacct.splitread.Helpers`) by
+    submit time: each helper gets a range of submit times, the command keeps the first; returns
+    the command's range, or None (not shared: every helper told to exit).
+
+    sacct's order starts with the submit time (§4.8), so the ranges' outputs, one after the
+    other, are the listing itself, and no process needs the others' rows: where a listing
+    with steps first writes the ids of its selection to a table for the slices (a month of
+    a million jobs: half a second before the first line), this costs two probes of the
+    eligible-time index. The cut points are quantiles of the eligible times of the jobs
+    eligible in the window (about their submit times), weighted as
+    :meth:`jobacct.splitread.Helpers.slice_bounds` weighs slices; jobs eligible before the
+    window that still ran in it go to the first slice. Plain listings only (``-a -S -E``,
+    ``-M``): a filter with an index of its own selects too few jobs for this estimate.
+    """
+    if not plain_listing(f):
+        helpers.release()
+        return None
+    window = "FROM job WHERE time_eligible >= ? AND time_eligible < ?"
+    eligible = int(conn.execute(f"SELECT count(*) {window}", (start, end)).fetchone()[0])
+    bounds = helpers.slice_bounds(eligible)
+    if bounds is None:
+        return None
+    cuts: list[int] = []
+    for position in bounds[1:-1]:
+        row = conn.execute(
+            f"SELECT time_eligible {window} ORDER BY time_eligible LIMIT 1 OFFSET ?",
+            (start, end, position),
+        ).fetchone()
+        if row is not None and (not cuts or row[0] > cuts[-1]):
+            cuts.append(int(row[0]))
+    if not cuts:
+        helpers.release()
+        return None
+    edges: list[int | None] = [None, *cuts, None]
+    ranges = [(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
+    helpers.split_ranges(ranges[1:])
+    return ranges[0]
 
 
 def read_span(conn: sqlite3.Connection, f: Any) -> int | None:
@@ -297,27 +359,14 @@ def read_lines(
     if f.allocations_only or not step_columns:
         conn.execute("BEGIN")  # the span and the rows from one snapshot
         cursor = None
-        selection = False
         try:
             span = read_span(conn, f)
             hint = order_hint(conn, f, start, end, span)
+            submit_range = getattr(conn, "submit_range", None)
             helpers = getattr(conn, "helpers", None)
-            preselected = getattr(conn, "preselected", None)
-            if preselected is not None or (helpers is not None and hint):
-                # Most of the store: shared with the helpers through the selection table.
-                selection = True
-                if preselected is not None:
-                    fill_selection(conn, preselected)
-                elif helpers is not None:
-                    _empty_selection(conn)
-                    sql, params = selection_sql(f, start, end, span, hint)
-                    conn.execute(f"INSERT INTO {_SEL} (id) {sql}", params)
-                    helpers.split(conn, _SEL)
-                yield from _merged(conn, start, end, job_columns, ())
-                return
-            if helpers is not None:
-                helpers.release()  # a small read: one statement, no selection table
-            sql, params = jobs_only_sql(f, start, end, job_columns, span, hint)
+            if submit_range is None and helpers is not None:
+                submit_range = submit_slices(conn, f, start, end, helpers)
+            sql, params = jobs_only_sql(f, start, end, job_columns, span, hint, submit_range)
             cursor = conn.execute(sql, params)
             while batch := cursor.fetchmany(BATCH):
                 for job in batch:
@@ -326,8 +375,6 @@ def read_lines(
             with contextlib.suppress(sqlite3.ProgrammingError):  # connection closed first
                 if cursor is not None:
                     cursor.close()
-                if selection:
-                    conn.execute(f"DELETE FROM {_SEL}")
                 conn.execute("COMMIT")
         return
     conn.execute("BEGIN")
@@ -357,15 +404,6 @@ def _merged(
 ) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
     job_sql, step_sql, params = merged_sql(start, end, job_columns, step_columns)
     jobs = conn.execute(job_sql)
-    if not step_columns:  # -X: no step statement
-        try:
-            while batch := jobs.fetchmany(BATCH):
-                for job in batch:
-                    yield job, _NO_STEPS
-        finally:
-            with contextlib.suppress(sqlite3.ProgrammingError):
-                jobs.close()
-        return
     steps = conn.execute(step_sql, params)
     try:
         pending: list[tuple[Any, ...]] = steps.fetchmany(BATCH)

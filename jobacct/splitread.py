@@ -12,7 +12,8 @@ How, with :class:`Helpers`:
    SQLite connection exists in the process: SQLite forbids carrying an open connection across
    a fork). Each waits on a pipe.
 2. The command selects its jobs as usual (:func:`jobacct.fastread.read_lines`): their ids go
-   into the selection table in sacct's order. If there are at least :data:`MIN_JOBS_PER_PROCESS`
+   into the selection table in sacct's order (on a server: a list in memory,
+   :meth:`Helpers.split_ids`). If there are at least :data:`MIN_JOBS_PER_PROCESS`
    jobs per process, the selection is cut into consecutive slices; each helper gets the ids of
    one slice (not the first) through its pipe and the command keeps the first slice.
    Otherwise the pipes are closed and the helpers exit at once.
@@ -22,17 +23,24 @@ How, with :class:`Helpers`:
    copies each helper's file in order. A helper that failed (killed, no temporary space)
    is not an error: the command renders that slice itself.
 
+A read without steps (``-X``, step-less formats) needs no selection table: sacct's order
+starts with the submit time, so the command cuts the submit times into ranges
+(:func:`jobacct.fastread.submit_slices`, two probes of an index) and each process runs the
+one statement for its range (:meth:`Helpers.split_ranges`).
+
 Each process reads in its own read transaction, so a slice may be read a few milliseconds
 after the selection was made; jobs are never lost or doubled (the ids are fixed by the
-selection), but a job written in between shows its newer values. sacct over slurmdbd has no
-snapshot across its per-job step queries either.
+selection; submit-time ranges do not overlap), but a job written in between shows its newer
+values. sacct over slurmdbd has no snapshot across its per-job step queries either.
 
-Used only where it pays and cannot change the bytes: a SQLite file, stdout not a terminal
-(the terminal writer escapes and colours per process), no explicit job list (``-j`` reads a
-handful of jobs), a selection read through the selection table (``-X`` and step-less formats
-stream one statement and are split only when they list most of the store, the reads that
-:func:`jobacct.fastread.order_hint` walks in index order). ``JOBACCT_SACCT_PROCESSES`` sets
-how many processes may share a read (default: the usable CPUs, at most 4; ``1`` turns this off).
+Used only where it pays and cannot change the bytes: stdout not a terminal (the terminal
+writer escapes and colours per process), no explicit job list (``-j`` reads a handful of
+jobs), not ``--json`` (one document), and at least :data:`MIN_JOBS_PER_PROCESS` jobs per
+process; a read without steps only for a plain listing (``-a -S -E``, ``-M``: the count of
+jobs eligible in the window stands for its size). SQLite files and, for listings with
+steps, PostgreSQL and MariaDB stores (:mod:`jobacct.serverread`, each process with its own
+connection). ``JOBACCT_SACCT_PROCESSES`` sets how many processes may share a read (default:
+the usable CPUs, at most 4; ``1`` turns this off).
 """
 
 from __future__ import annotations
@@ -89,12 +97,21 @@ def processes_wanted(environ: Mapping[str, str] | None = None) -> int:
     return max(1, min(MAX_DEFAULT_PROCESSES, cpus))
 
 
+#: A slice of submit times: ``[low, high)`` epoch seconds, None for an open side.
+SubmitRange = tuple[int | None, int | None]
+#: How a slice crosses the pipe: a tag byte, then int64s (ids, or the range's two bounds).
+_IDS, _RANGE = b"I", b"R"
+_OPEN_LOW, _OPEN_HIGH = -(1 << 63), (1 << 63) - 1
+
+
 @dataclass
 class _Helper:
     pid: int
-    pipe: int | None  # write end: the ids of its slice, then EOF
+    pipe: int | None  # write end: its slice (see _send), then EOF
     output: IO[bytes]  # unlinked temporary file it renders into
     ids: array[int] = field(default_factory=lambda: array("q"))
+    #: Its slice as a range of submit times instead of ids (split_ranges).
+    submit_range: SubmitRange | None = None
     given: bool = False
     #: Exit status once reaped (negative: killed by that signal).
     status: int | None = None
@@ -213,6 +230,22 @@ class Helpers:
         self._send_all()
         return ids[: bounds[1]]
 
+    def split_ranges(self, ranges: list[SubmitRange]) -> None:
+        """Hand helper ``i`` the submit-time range ``ranges[i]`` (the command keeps the one
+        before them all); helpers left without a range are told to exit. A range is a
+        slice of a listing read in sacct's order, whose first key is the submit time:
+        :func:`jobacct.fastread.submit_slices`."""
+        for helper, submit_range in zip(self.helpers, ranges):
+            helper.submit_range = submit_range
+            helper.given = True
+        self._send_all()
+
+    def slice_bounds(self, selected: int) -> list[int] | None:
+        """Where ``selected`` jobs in order are cut for the command and the helpers:
+        positions ``0 = b0 < b1 < ... < bk = selected`` (the command's slice first, the
+        larger one), or None when too few jobs to split (every helper is told to exit)."""
+        return self._bounds(selected)
+
     def _bounds(self, selected: int) -> list[int] | None:
         """Slice bounds (positions 0..selected) for the command and each helper used, or
         None (too few jobs: every helper is told to exit)."""
@@ -254,7 +287,10 @@ class Helpers:
             # The helper died (OOM killer, no temporary space...): read its slice here.
             conn = self.opener()
             try:
-                conn.preselected = helper.ids
+                if helper.submit_range is not None:
+                    conn.submit_range = helper.submit_range
+                else:
+                    conn.preselected = helper.ids
                 self.render(conn, out)
             finally:
                 conn.close()
@@ -272,7 +308,14 @@ class Helpers:
 
     def _send(self, helper: _Helper) -> None:
         assert helper.pipe is not None
-        data = helper.ids.tobytes()
+        if helper.submit_range is not None:
+            low, high = helper.submit_range
+            bounds = array(
+                "q", (_OPEN_LOW if low is None else low, _OPEN_HIGH if high is None else high)
+            )
+            data = _RANGE + bounds.tobytes()
+        else:
+            data = _IDS + helper.ids.tobytes()
         view = memoryview(data)
         try:
             while view:
@@ -317,10 +360,17 @@ class Helpers:
             with os.fdopen(read_end, "rb") as pipe:
                 data = pipe.read()
             if data:
-                ids = array("q")
-                ids.frombytes(data)
+                numbers = array("q")
+                numbers.frombytes(data[1:])
                 conn = self.opener()
-                conn.preselected = ids
+                if data[:1] == _RANGE:
+                    low, high = numbers
+                    conn.submit_range = (
+                        None if low == _OPEN_LOW else low,
+                        None if high == _OPEN_HIGH else high,
+                    )
+                else:
+                    conn.preselected = numbers
                 text = io.TextIOWrapper(
                     output, encoding=self.encoding, errors=self.errors, newline=""
                 )

@@ -154,9 +154,9 @@ F = JobFilter()
 W = Window(0, NOW + 1)
 
 
-def _render(conn: sqlite3.Connection, out: TextIO, header: bool = True) -> bool:
+def _render(conn: sqlite3.Connection, out: TextIO, header: bool = True, f: JobFilter = F) -> bool:
     return write_sacct(
-        iter_lines(conn, F, W, now=NOW, reads=columns_read(COLUMNS)),
+        iter_lines(conn, f, W, now=NOW, reads=columns_read(COLUMNS)),
         OutputMode.PARSABLE2,
         COLUMNS,
         CTX,
@@ -165,22 +165,24 @@ def _render(conn: sqlite3.Connection, out: TextIO, header: bool = True) -> bool:
     )
 
 
-def _alone(path: Path) -> str:
+def _alone(path: Path, f: JobFilter = F) -> str:
     out = io.StringIO()
     conn = fastread.open_store(path)
     try:
-        _render(conn, out, True)
+        _render(conn, out, True, f)
     finally:
         conn.close()
     return out.getvalue()
 
 
-def _shared(path: Path, count: int, min_jobs: int, kill: int | None = None) -> tuple[str, int]:
+def _shared(
+    path: Path, count: int, min_jobs: int, kill: int | None = None, f: JobFilter = F
+) -> tuple[str, int]:
     """Output of a read shared by ``count`` processes, and how many helpers got a slice."""
     out = io.StringIO()
 
     def render_slice(conn: sqlite3.Connection, out: TextIO) -> None:
-        _render(conn, out, header=False)
+        _render(conn, out, header=False, f=f)
 
     with Helpers(path, render_slice, count, min_jobs) as h:
         if kill is not None:
@@ -188,7 +190,7 @@ def _shared(path: Path, count: int, min_jobs: int, kill: int | None = None) -> t
         conn = fastread.open_store(path)
         conn.helpers = h
         try:
-            assert _render(conn, out, True)
+            assert _render(conn, out, True, f)
         finally:
             conn.close()
         given = sum(helper.given for helper in h.helpers)
@@ -204,6 +206,27 @@ def test_helpers_get_consecutive_slices(big_store: Path) -> None:
     text, given = _shared(big_store, 4, 100)
     assert given == 3
     assert text == alone
+
+
+def test_a_listing_without_steps_is_cut_by_submit_time(big_store: Path) -> None:
+    """-X: each helper gets a range of submit times (no selection table); the slices, one
+    after the other, are the listing; a helper killed before it read has its range read by
+    the command; a filter with an index of its own is read alone."""
+    f = JobFilter(allocations_only=True)
+    alone = _alone(big_store, f)
+    assert alone.count("\n") > 3 * MIN_JOBS_PER_PROCESS
+    for count, min_jobs, helped in ((2, MIN_JOBS_PER_PROCESS, 1), (4, 100, 3)):
+        text, given = _shared(big_store, count, min_jobs, f=f)
+        assert given == helped
+        assert text == alone
+    for victim in (0, 1):
+        text, given = _shared(big_store, 3, 100, kill=victim, f=f)
+        assert given == 2
+        assert text == alone
+    mine = JobFilter(allocations_only=True, uids=[1001, 2001, 2002])
+    text, given = _shared(big_store, 3, 10, f=mine)
+    assert given == 0
+    assert text == _alone(big_store, mine)
 
 
 def test_too_few_jobs_are_read_alone(big_store: Path) -> None:

@@ -546,8 +546,8 @@ def _read_processes(f: JobFilter, mode: OutputMode) -> int:
     """How many processes may share this read (jobacct.splitread: when it cannot change
     the bytes and may pay)."""
     # --json is one document (its commas and closing brackets would have to cross
-    # processes); -j reads a handful of jobs. -X is split only when it lists most of the
-    # store (jobacct.fastread.read_lines).
+    # processes); -j reads a handful of jobs. -X is split by submit time, for plain
+    # listings only (jobacct.fastread.submit_slices).
     from jobacct.formats import OutputMode
     from jobacct.splitread import processes_wanted
 
