@@ -37,6 +37,7 @@ from jobacct.sqltext import (
     span_sql,
     step_join_sql,
     step_order_sql,
+    submit_range_sql,
     where_sql,
 )
 
@@ -210,14 +211,7 @@ def jobs_only_sql(
     submitted in ``[low, high)`` (a slice of a shared read, :func:`submit_slices`).
     """
     q = Sql()
-    where = where_sql(q, f, start, end, span)
-    if submit_range is not None:
-        low, high = submit_range
-        submit = q.col("job", "time_submit")
-        if low is not None:
-            where += f" AND {submit} >= {q.p(low)}"
-        if high is not None:
-            where += f" AND {submit} < {q.p(high)}"
+    where = where_sql(q, f, start, end, span) + submit_range_sql(q, submit_range)
     sql = (
         f"SELECT {select_list(q, 'job', job_columns)} FROM {hint or 'job WHERE'} {where}"
         f" ORDER BY {order_sql(q)}"
@@ -228,43 +222,15 @@ def jobs_only_sql(
 def submit_slices(
     conn: sqlite3.Connection, f: Any, start: int, end: int, helpers: Any
 ) -> SubmitRange | None:
-    """Share a read without steps with ``helpers`` (:class:`jobacct.splitread.Helpers`) by
-    submit time: each helper gets a range of submit times, the command keeps the first; returns
-    the command's range, or None (not shared: every helper told to exit).
+    """Share a read without steps with ``helpers`` by submit time
+    (:meth:`jobacct.splitread.Helpers.split_by_submit_time`); returns the command's range,
+    or None (not shared)."""
 
-    sacct's order starts with the submit time (§4.8), so the ranges' outputs, one after the
-    other, are the listing itself, and no process needs the others' rows: where a listing
-    with steps first writes the ids of its selection to a table for the slices (a month of
-    a million jobs: half a second before the first line), this costs two probes of the
-    eligible-time index. The cut points are quantiles of the eligible times of the jobs
-    eligible in the window (about their submit times), weighted as
-    :meth:`jobacct.splitread.Helpers.slice_bounds` weighs slices; jobs eligible before the
-    window that still ran in it go to the first slice. Plain listings only (``-a -S -E``,
-    ``-M``): a filter with an index of its own selects too few jobs for this estimate.
-    """
-    if not plain_listing(f):
-        helpers.release()
-        return None
-    window = "FROM job WHERE time_eligible >= ? AND time_eligible < ?"
-    eligible = int(conn.execute(f"SELECT count(*) {window}", (start, end)).fetchone()[0])
-    bounds = helpers.slice_bounds(eligible)
-    if bounds is None:
-        return None
-    cuts: list[int] = []
-    for position in bounds[1:-1]:
-        row = conn.execute(
-            f"SELECT time_eligible {window} ORDER BY time_eligible LIMIT 1 OFFSET ?",
-            (start, end, position),
-        ).fetchone()
-        if row is not None and (not cuts or row[0] > cuts[-1]):
-            cuts.append(int(row[0]))
-    if not cuts:
-        helpers.release()
-        return None
-    edges: list[int | None] = [None, *cuts, None]
-    ranges = [(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
-    helpers.split_ranges(ranges[1:])
-    return ranges[0]
+    def scalar(sql: str, params: dict[str, int]) -> int | None:
+        row = conn.execute(sql, params).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    return helpers.split_by_submit_time(plain_listing(f), start, end, scalar)  # type: ignore[no-any-return]
 
 
 def read_span(conn: sqlite3.Connection, f: Any) -> int | None:

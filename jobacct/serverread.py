@@ -22,6 +22,7 @@ import re
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -124,6 +125,8 @@ class ServerStore:
     helpers: Any = None
     #: The job ids to read, in order, instead of the selection (a helper's store).
     preselected: Sequence[int] | None = None
+    #: Only the jobs submitted in this range (a helper's slice of a read without steps).
+    submit_range: tuple[int | None, int | None] | None = None
 
     def close(self) -> None:
         """Close the connection (ends the read transaction)."""
@@ -266,11 +269,15 @@ def read_groups(
     if f.allocations_only:
         step_columns = []
     if f.selectors or not step_columns:
+        submit_range = store.submit_range
         if store.helpers is not None:
-            store.helpers.release()  # one streamed statement: not shared
+            # -j: one statement, not shared; -X: shared by submit time (jobacct.splitread).
+            submit_range = store.helpers.split_by_submit_time(
+                plain_listing(f) and not f.selectors, start, end, partial(_scalar, store)
+            )
         source = job_source(store, f, start, end)
         sql, params = joined_lines_sql(
-            f, start, end, job_columns, step_columns, store.dialect, source
+            f, start, end, job_columns, step_columns, store.dialect, source, submit_range
         )
         yield from _joined_groups(
             store, sql, params, len(job_columns), step_columns, streamed=not f.selectors
@@ -341,6 +348,17 @@ def _joined_groups(
         yield from group_joined_rows(rows(), n_job, step_columns)
     finally:
         _end_read(store, cursor)
+
+
+def _scalar(store: ServerStore, sql: str, params: dict[str, int]) -> int | None:
+    """The one value of a statement with ``:pN`` parameters (None: no row, or NULL)."""
+    cursor = store.connection.cursor()
+    try:
+        cursor.execute(_driver_sql(sql, params), params)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def _end_read(store: ServerStore, cursor: Any) -> None:

@@ -97,6 +97,14 @@ def processes_wanted(environ: Mapping[str, str] | None = None) -> int:
     return max(1, min(MAX_DEFAULT_PROCESSES, cpus))
 
 
+#: The jobs eligible in a window ``[:p0, :p1)``, and the eligible time of the one at
+#: position ``:p2`` among them: two walks of the eligible-time index
+#: (:meth:`Helpers.split_by_submit_time`; the same text on every backend).
+ELIGIBLE_COUNT_SQL = "SELECT count(*) FROM job WHERE time_eligible >= :p0 AND time_eligible < :p1"
+ELIGIBLE_AT_SQL = (
+    "SELECT time_eligible FROM job WHERE time_eligible >= :p0 AND time_eligible < :p1"
+    " ORDER BY time_eligible LIMIT 1 OFFSET :p2"
+)
 #: A slice of submit times: ``[low, high)`` epoch seconds, None for an open side.
 SubmitRange = tuple[int | None, int | None]
 #: How a slice crosses the pipe: a tag byte, then int64s (ids, or the range's two bounds).
@@ -230,11 +238,52 @@ class Helpers:
         self._send_all()
         return ids[: bounds[1]]
 
+    def split_by_submit_time(
+        self,
+        plain: bool,
+        start: int,
+        end: int,
+        scalar: Callable[[str, dict[str, int]], int | None],
+    ) -> SubmitRange | None:
+        """Share a read without steps in ``[start, end)`` by submit time: each helper gets
+        a range of submit times (:meth:`split_ranges`), the command keeps the first, which
+        is returned; None when not shared (every helper told to exit).
+
+        sacct's order starts with the submit time (§4.8), so the ranges' outputs, one after
+        the other, are the listing itself, and no process needs the others' rows: where a
+        listing with steps first writes the ids of its selection down for the slices (a
+        month of a million jobs: half a second before the first line), this costs two
+        probes of the eligible-time index, through ``scalar(sql, params)`` (the store's
+        one-value query; :data:`ELIGIBLE_COUNT_SQL`, :data:`ELIGIBLE_AT_SQL`). The cut
+        points are quantiles of the eligible times of the jobs eligible in the window (about
+        their submit times), weighted as :meth:`slice_bounds` weighs slices; jobs eligible
+        before the window that still ran in it go to the first slice. Only for a ``plain``
+        listing (``-a -S -E``, ``-M``: jobacct.sqltext.plain_listing): a filter with an
+        index of its own selects too few of those jobs for the estimate.
+        """
+        window = {"p0": start, "p1": end}
+        eligible = scalar(ELIGIBLE_COUNT_SQL, window) if plain and self.helpers else None
+        bounds = self.slice_bounds(eligible or 0)
+        if bounds is None:
+            return None
+        cuts: list[int] = []
+        for position in bounds[1:-1]:
+            at = scalar(ELIGIBLE_AT_SQL, {**window, "p2": position})
+            if at is not None and (not cuts or at > cuts[-1]):
+                cuts.append(at)
+        if not cuts:
+            self._release()
+            return None
+        edges: list[int | None] = [None, *cuts, None]
+        ranges = [(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
+        self.split_ranges(ranges[1:])
+        return ranges[0]
+
     def split_ranges(self, ranges: list[SubmitRange]) -> None:
         """Hand helper ``i`` the submit-time range ``ranges[i]`` (the command keeps the one
         before them all); helpers left without a range are told to exit. A range is a
-        slice of a listing read in sacct's order, whose first key is the submit time:
-        :func:`jobacct.fastread.submit_slices`."""
+        slice of a listing read in sacct's order, whose first key is the submit time
+        (:meth:`split_by_submit_time`)."""
         for helper, submit_range in zip(self.helpers, ranges):
             helper.submit_range = submit_range
             helper.given = True

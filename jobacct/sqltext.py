@@ -399,6 +399,18 @@ def _select_list(quote: str, table: str, columns: tuple[str, ...], prefix: str) 
     return ", ".join(f"{q.col(table, name)} AS {quote}{prefix}{name}{quote}" for name in columns)
 
 
+def submit_range_sql(q: Sql, submit_range: tuple[int | None, int | None] | None) -> str:
+    """`` AND``-ed conditions keeping the jobs submitted in ``[low, high)`` (None: open
+    side; no range: ``""``): a slice of a shared read (jobacct.splitread)."""
+    if submit_range is None:
+        return ""
+    low, high = submit_range
+    submit = q.col("job", "time_submit")
+    return (f" AND {submit} >= {q.p(low)}" if low is not None else "") + (
+        f" AND {submit} < {q.p(high)}" if high is not None else ""
+    )
+
+
 def joined_lines_sql(
     f: Any,
     start: int,
@@ -407,17 +419,19 @@ def joined_lines_sql(
     step_columns: Sequence[str],
     dialect: str = "sqlite",
     job_source: str = "job",
+    submit_range: tuple[int | None, int | None] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """One statement for job and step lines: ``job LEFT JOIN step`` in sacct's order.
 
     Step columns are labelled ``s_<name>``; with ``f.allocations_only`` there are none and
     no join. ``job_source`` is what ``FROM`` names for ``job`` (an index hint may follow the
-    name). Returns the SQL text and its parameters.
+    name); ``submit_range``: a read without steps only (:func:`submit_range_sql`). Returns
+    the SQL text and its parameters.
     """
     q = Sql(quote_char(dialect))
     cols = select_list(q, "job", job_columns)
     if f.allocations_only or not step_columns:
-        where = where_sql(q, f, start, end)
+        where = where_sql(q, f, start, end) + submit_range_sql(q, submit_range)
         return f"SELECT {cols} FROM {job_source} WHERE {where} ORDER BY {order_sql(q)}", q.params
     steps = select_list(q, "step", step_columns, prefix="s_")
     join = step_join_sql(q, start, end)

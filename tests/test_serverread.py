@@ -129,8 +129,8 @@ def test_id_conditions() -> None:
 COLUMNS = resolve_format("JobID,JobName,Partition,Account,AllocCPUS,State,ExitCode,Elapsed")
 
 
-def _render(store: Any, out: TextIO, header: bool = True) -> bool:
-    f, w = FILTERS["all"]
+def _render(store: Any, out: TextIO, header: bool = True, name: str = "all") -> bool:
+    f, w = FILTERS[name]
     return write_sacct(
         iter_lines(store, f, w, now=NOW, reads=columns_read(COLUMNS)),
         OutputMode.PARSABLE2,
@@ -141,14 +141,16 @@ def _render(store: Any, out: TextIO, header: bool = True) -> bool:
     )
 
 
-def _shared(url: str, count: int, min_jobs: int, kill: int | None = None) -> tuple[str, int]:
+def _shared(
+    url: str, count: int, min_jobs: int, kill: int | None = None, name: str = "all"
+) -> tuple[str, int]:
     out = io.StringIO()
 
     def opener() -> Any:
         return serverread.open_store(url)
 
     def render_slice(store: Any, out: TextIO) -> None:
-        _render(store, out, header=False)
+        _render(store, out, header=False, name=name)
 
     with Helpers(opener, render_slice, count, min_jobs) as h:
         if kill is not None:
@@ -156,7 +158,7 @@ def _shared(url: str, count: int, min_jobs: int, kill: int | None = None) -> tup
         store = opener()
         store.helpers = h
         try:
-            assert _render(store, out)
+            assert _render(store, out, name=name)
         finally:
             store.close()
         given = sum(helper.given for helper in h.helpers)
@@ -165,16 +167,22 @@ def _shared(url: str, count: int, min_jobs: int, kill: int | None = None) -> tup
 
 
 @SERVERS
-def test_a_shared_read_prints_what_one_process_prints(store_url: str) -> None:
+@pytest.mark.parametrize("name", ["all", "-X"])
+def test_a_shared_read_prints_what_one_process_prints(store_url: str, name: str) -> None:
+    """With steps: slices of the selected ids; -X: ranges of submit times. Either way the
+    slices, one after the other, are what one process prints."""
     _seed(store_url)
-    alone, given = _shared(store_url, 1, 1)
+    alone, given = _shared(store_url, 1, 1, name=name)
     assert given == 0
     assert alone.count("\n") > 20
     for count in (2, 3):
-        text, given = _shared(store_url, count, 5)
+        text, given = _shared(store_url, count, 5, name=name)
         assert given == count - 1
         assert text == alone
     # A helper killed before it read: the command reads its slice itself.
-    text, given = _shared(store_url, 3, 5, kill=1)
+    text, given = _shared(store_url, 3, 5, kill=1, name=name)
     assert given == 2
     assert text == alone
+    # -j: one statement, never shared.
+    text, given = _shared(store_url, 3, 1, name="-j")
+    assert given == 0
