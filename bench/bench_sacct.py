@@ -680,11 +680,20 @@ READ_PATH_NOTES = [
     "5. A big read is shared with a helper process (jobacct/splitread.py): forked before the"
     " store is opened, it gets the ids of the second slice of the selection through a pipe,"
     " reads and renders them into an unlinked temporary file while the command streams the"
-    " first slice to stdout, and the command copies its file after its own slice. Only where"
-    " it cannot change a byte (a SQLite file, stdout not a terminal, no -j, not --json; -X"
-    " only over most of the store) and with at least 2,500 jobs per process;"
-    " JOBACCT_SACCT_PROCESSES=1 turns it"
-    " off.",
+    " first slice to stdout, and the command copies its file after its own slice. A read"
+    " without steps (-X) needs no selection table: sacct's order starts with the submit time,"
+    " so the helper gets a range of submit times (cut at a quantile of the eligible times"
+    " in the window: two index probes) and runs the one statement for it. Only where it"
+    " cannot change a byte (stdout not a terminal, no -j, not --json; -X for plain listings)"
+    " and with at least 2,500 jobs per process; JOBACCT_SACCT_PROCESSES=1 turns it off.",
+    "6. PostgreSQL and MariaDB (jobacct/serverread.py): the driver alone (MariaDB: mysqlclient"
+    " where installed, else PyMySQL), one REPEATABLE READ snapshot; -X and -j one statement;"
+    " a listing with steps reads the selected ids (one narrow statement), then per 2,000 of"
+    " them their job columns and their steps by id range (no wide sort; the joined statement"
+    " sorted every step row with its job's columns), shared with the helper as in 5, each"
+    " process with its own connection. MariaDB is timed with the InnoDB buffer pool Slurm asks"
+    " of its own database server (4 GiB; at the default 128 MiB a million jobs are read from"
+    " the page cache page by page).",
     "",
     "Where the time of (a) goes: the `sqlite3 alone` line under the query plans below is steps"
     " 1-2 without any formatting; on these 2-core machines each cell sqlite3 hands to Python"
