@@ -423,6 +423,11 @@ def entry() -> None:
             raise
         _error(str(exc))
         sys.exit(int(exc.exit_status))
+    if status is None and "sacct" in argv:
+        # The common sacct command lines run without Typer (tracker issue 16); None: not one.
+        from jobacct.sacct_fastpath import run as sacct_fastpath
+
+        status = sacct_fastpath(argv)
     if status is None:
         from jobacct.cli import main as direct
 
