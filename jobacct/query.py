@@ -16,7 +16,7 @@ from collections import namedtuple
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hostlist
 
@@ -24,6 +24,9 @@ from jobacct.jobid import JobSelector
 from jobacct.jobstate import ACCOUNTED_STATES, job_state_num
 from jobacct.slurmtime import INFINITE, NO_VAL, PARTITION_LIMIT, format_date, parse_timelimit
 from jobacct.sqltext import JOB_FLAGS, joined_lines_sql
+
+if TYPE_CHECKING:
+    from jobacct.serverread import ServerStore
 
 #: Largest value ``get_resource_arg_range`` takes for ``-i``/``-I`` (``INT_MAX``).
 INT_MAX = 0x7FFFFFFF
@@ -560,6 +563,12 @@ def _record_class(names: tuple[str, ...]) -> type:
     return namedtuple("Record", names)
 
 
+def _server_store_class() -> type[ServerStore]:
+    from jobacct.serverread import ServerStore
+
+    return ServerStore
+
+
 def iter_lines(
     conn: Any,
     f: JobFilter,
@@ -583,20 +592,19 @@ def iter_lines(
     """
     import sqlite3
 
-    from jobacct.serverread import ServerStore
-
-    # The three readers: the driver alone on a server, stdlib sqlite3 on a SQLite file,
-    # SQLAlchemy for anything else; each knows its tables' columns.
-    if isinstance(conn, ServerStore):
-        from jobacct import serverread
-
-        tables: Any = partial(serverread.table_columns, conn)
-        read: Any = partial(serverread.read_groups, conn, f, w.start, w.end)
-    elif isinstance(conn, sqlite3.Connection):
+    # The three readers: stdlib sqlite3 on a SQLite file, the driver alone on a server,
+    # SQLAlchemy for anything else; each knows its tables' columns. (The server reader is
+    # imported only when needed: urllib and the rest cost a SQLite sacct -j about 3 ms.)
+    if isinstance(conn, sqlite3.Connection):
         from jobacct import fastread
 
-        tables = partial(fastread.table_columns, conn)
-        read = partial(fastread.read_lines, conn, f, w.start, w.end)
+        tables: Any = partial(fastread.table_columns, conn)
+        read: Any = partial(fastread.read_lines, conn, f, w.start, w.end)
+    elif isinstance(conn, _server_store_class()):
+        from jobacct import serverread
+
+        tables = partial(serverread.table_columns, conn)
+        read = partial(serverread.read_groups, conn, f, w.start, w.end)
     else:
         from jobacct.model import Base
 
