@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class JobScope:
+class JobScope(NamedTuple):
     """The jobs a caller may read under ``PrivateData=jobs``: its own (``uid``) and those of
     the accounts it coordinates (``accounts``), as slurmdbd's ``_setup_job_cond_limits``."""
 

@@ -23,8 +23,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from jobacct.fields import Column
 from jobacct.textsafe import escape
@@ -52,8 +51,7 @@ STATE_COLOURS: dict[str, str] = {
 EXIT_FIELDS = frozenset({"ExitCode", "DerivedExitCode", "DerivedExitCodeComputed"})
 
 
-@dataclass(frozen=True)
-class Terminal:
+class Terminal(NamedTuple):
     """Whether stdout is a terminal, and whether it may be coloured."""
 
     is_tty: bool
