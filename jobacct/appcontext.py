@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 from jobacct.errors import DatabaseUnavailableError
 
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from jobacct.errors import DatabaseUnavailableError, UsageError
 
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
 if TYPE_CHECKING:
+    from typing import Any
+
     from sqlalchemy import Engine
 
 # SQLAlchemy is imported where it is used: `jobacct sacct` on a SQLite file never loads it

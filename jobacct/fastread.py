@@ -23,7 +23,6 @@ import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from jobacct.config import check_reachable, missing_store
 from jobacct.errors import DatabaseUnavailableError, JobAcctError
@@ -41,7 +40,10 @@ from jobacct.sqltext import (
     where_sql,
 )
 
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
 if TYPE_CHECKING:
+    from typing import Any
+
     from jobacct.splitread import SubmitRange
 
 #: The temporary table of one read (connection-private; dropped when the read ends).

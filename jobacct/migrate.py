@@ -9,10 +9,10 @@ script directory is only loaded to explain a mismatch, and by ``db`` commands.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from jobacct.errors import SchemaOutdatedError
 
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
 if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy import Connection, Engine

@@ -15,16 +15,16 @@ import time
 from collections import namedtuple
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-import hostlist
 
 from jobacct.jobid import JobSelector
 from jobacct.jobstate import ACCOUNTED_STATES, job_state_num
 from jobacct.slurmtime import INFINITE, NO_VAL, PARTITION_LIMIT, format_date, parse_timelimit
 from jobacct.sqltext import JOB_FLAGS, joined_lines_sql
 
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
 if TYPE_CHECKING:
+    from typing import Any
+
     from jobacct.serverread import ServerStore
 
 #: Largest value ``get_resource_arg_range`` takes for ``-i``/``-I`` (``INT_MAX``).
@@ -58,11 +58,13 @@ def parse_states(text: str) -> list[str]:
     return states
 
 
-class CountRange(NamedTuple):
-    """A ``min[-max]`` value of ``-i``/``-I``; ``high`` None means exactly ``low``."""
+class CountRange(namedtuple("CountRange", ["low", "high"], defaults=[None])):
+    """A ``min[-max]`` value of ``-i``/``-I``; ``high`` None (the default) means exactly
+    ``low``. (A namedtuple: see :class:`jobacct.jobid.JobSelector` for why.)"""
 
+    __slots__ = ()
     low: int
-    high: int | None = None
+    high: int | None
 
 
 _COUNT = re.compile(r"([0-9]+)([kKmM]?)(?:-([0-9]+)([kKmM]?))?")
@@ -133,6 +135,8 @@ def parse_nodelist(text: str) -> frozenset[str]:
         FilterError: for an expression that is not a hostlist (``tux[``) or names no node.
     """
     try:
+        import hostlist  # here: only -N needs it (start-up of sacct -j, tracker issue 16)
+
         hosts = hostlist.expand_hostlist(text.strip())
     except hostlist.BadHostlist as exc:
         raise FilterError(f"invalid node list '{text}': {exc}") from None
@@ -300,9 +304,10 @@ class JobFilter:
         return f"JobFilter({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
-class Window(NamedTuple):
+class Window(namedtuple("Window", ["start", "end"])):
     """The effective ``[start, end)`` window after sacct's defaults (§4.7)."""
 
+    __slots__ = ()
     start: int
     end: int
 
@@ -374,6 +379,8 @@ def _selector_matches(sel: JobSelector, r: Any) -> bool:
 
 @lru_cache(maxsize=4096)
 def _expanded_nodes(nodelist: str) -> frozenset[str]:
+    import hostlist  # cached per node list: the import statement is paid once per list
+
     try:
         return frozenset(hostlist.expand_hostlist(nodelist))
     except hostlist.BadHostlist:

@@ -14,12 +14,14 @@ import os
 import re
 import sys
 import time
-from typing import TYPE_CHECKING, Any, TextIO
 
 from jobacct.appcontext import AppContext
 from jobacct.errors import DatabaseUnavailableError, JobAcctError, UsageError
 
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
     from jobacct.formats import OutputMode
     from jobacct.query import JobFilter
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
 
 from jobacct.jobid import JobSelector
+
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: An end time no job reaches: bounds ``time_end`` ranges on both sides, which SQLite's
 #: planner (without STAT4) needs to prefer the time_end index over a skip-scan of another.
