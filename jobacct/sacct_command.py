@@ -387,6 +387,7 @@ def run_sacct(
         # Cells are cut by bytes (jobacct.render): a cut inside a UTF-8 character leaves its
         # leading bytes, written as they are, as sacct writes them.
         sys.stdout.reconfigure(errors="surrogateescape")
+
     def render_slice(conn: Any, out: TextIO) -> None:
         write(conn, out, header=False)
 
