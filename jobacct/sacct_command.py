@@ -38,19 +38,19 @@ def _split(values: str | None) -> list[str] | None:
 
 def build_filter(
     *,
-    jobs: str | None,
-    users: str | None,
-    accounts: str | None,
-    clusters: str | None,
-    names: str | None,
-    states: str | None,
-    start: str | None,
-    end: str | None,
-    all_users: bool,
-    allocations: bool,
-    duplicates: bool,
     caller_uid: int,
     now: int,
+    jobs: str | None = None,
+    users: str | None = None,
+    accounts: str | None = None,
+    clusters: str | None = None,
+    names: str | None = None,
+    states: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    all_users: bool = False,
+    allocations: bool = False,
+    duplicates: bool = False,
     groups: str | None = None,
     partitions: str | None = None,
     qos: str | None = None,
@@ -66,7 +66,8 @@ def build_filter(
     all_clusters: bool = False,
     whole_hetjob: str | None = None,
 ) -> JobFilter:
-    """Turn sacct's option strings into a :class:`JobFilter`.
+    """Turn sacct's option strings into a :class:`JobFilter` (an option not given: None, or
+    False for a flag).
 
     The default user scope is sacct's (§4.7): your own jobs, unless you are root, give
     ``-a``, ``-u -1``, or ``-j``/``-N`` without ``-u``.
@@ -231,31 +232,8 @@ def _add_selection(
 def run_sacct(
     *,
     db_option: str | None = None,
-    jobs: str | None = None,
-    users: str | None = None,
-    accounts: str | None = None,
-    clusters: str | None = None,
-    names: str | None = None,
-    states: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
-    all_users: bool = False,
     allocations: bool = False,
     duplicates: bool = False,
-    groups: str | None = None,
-    partitions: str | None = None,
-    qos: str | None = None,
-    wckeys: str | None = None,
-    reasons: str | None = None,
-    constraints: str | None = None,
-    job_flags: str | None = None,
-    nodelist: str | None = None,
-    nnodes: str | None = None,
-    ncpus: str | None = None,
-    timelimit_min: str | None = None,
-    timelimit_max: str | None = None,
-    all_clusters: bool = False,
-    whole_hetjob: str | None = None,
     truncate: bool = False,
     expand_array: bool = False,
     fmt: list[str] | None = None,
@@ -269,13 +247,16 @@ def run_sacct(
     ndjson: bool = False,
     csv_out: bool = False,
     helpformat: bool = False,
+    **selection: Any,
 ) -> None:
     """``jobacct sacct`` with its option values (the names of :func:`jobacct.cli.sacct.sacct`'s
     parameters, the same defaults): selects, reads and writes the lines to stdout.
 
     ``db_option`` is the root ``--db`` value (None: jobacct's precedence rule,
-    :func:`jobacct.config.resolve_database_url`). Called by the Typer command and by the
-    Typer-free path (:mod:`jobacct.sacct_fastpath`), so both run exactly this.
+    :func:`jobacct.config.resolve_database_url`); ``selection`` holds the other selection
+    options, those of :func:`build_filter` (``jobs``, ``users``, ``states``, ...). Called by
+    the Typer command and by the Typer-free path (:mod:`jobacct.sacct_fastpath`), so both run
+    exactly this.
 
     Raises:
         UsageError: a bad option value (field, job id, time, ...).
@@ -325,33 +306,11 @@ def run_sacct(
     except FieldError as exc:
         raise UsageError(str(exc)) from exc
     f = build_filter(
-        jobs=jobs,
-        users=users,
-        accounts=accounts,
-        clusters=clusters,
-        names=names,
-        states=states,
-        start=start,
-        end=end,
-        all_users=all_users,
+        **selection,
         allocations=allocations,
         duplicates=duplicates,
         caller_uid=caller.caller_uid(),
         now=now,
-        groups=groups,
-        partitions=partitions,
-        qos=qos,
-        wckeys=wckeys,
-        reasons=reasons,
-        constraints=constraints,
-        job_flags=job_flags,
-        nodelist=nodelist,
-        nnodes=nnodes,
-        ncpus=ncpus,
-        timelimit_min=timelimit_min,
-        timelimit_max=timelimit_max,
-        all_clusters=all_clusters,
-        whole_hetjob=whole_hetjob,
     )
     f.visible = caller.read_scope()  # PrivateData=jobs through the daemon
     # as_mysql_jobacct_process.c: a -s list of PENDING alone sets only_pending, and slurmdbd

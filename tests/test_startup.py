@@ -89,6 +89,8 @@ def test_sacct_fast_path_loads_no_typer(sqlite_url: str) -> None:
     assert not {m for m in modules if m.split(".")[0] in heavy}
     assert not {m for m in modules if m == "jobacct.cli" or m.startswith("jobacct.cli.")}
     assert "jobacct.serverread" not in modules
+    # Nor what the modules on that path avoid at run time (about 15 ms: README, layout).
+    assert not {"typing", "dataclasses", "inspect", "pathlib"} & modules
     # JOBACCT_SACCT_FASTPATH=0: the Typer path, as before.
     status, modules = _modules_after(
         "--db", sqlite_url, "sacct", "-j", "1", probe=ENTRY_PROBE,

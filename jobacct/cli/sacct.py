@@ -169,45 +169,8 @@ def sacct(
 
     Example: jobacct sacct -a -X -o JobID,State,ExitCode,DerivedExitCode,Comment -S now-1days
     """
-    app_ctx: AppContext = ctx.obj
-    run_sacct(
-        db_option=app_ctx.db_option,
-        jobs=jobs,
-        users=users,
-        accounts=accounts,
-        clusters=clusters,
-        names=names,
-        states=states,
-        start=start,
-        end=end,
-        all_users=all_users,
-        allocations=allocations,
-        duplicates=duplicates,
-        groups=groups,
-        partitions=partitions,
-        qos=qos,
-        wckeys=wckeys,
-        reasons=reasons,
-        constraints=constraints,
-        job_flags=job_flags,
-        nodelist=nodelist,
-        nnodes=nnodes,
-        ncpus=ncpus,
-        timelimit_min=timelimit_min,
-        timelimit_max=timelimit_max,
-        all_clusters=all_clusters,
-        whole_hetjob=whole_hetjob,
-        truncate=truncate,
-        expand_array=expand_array,
-        fmt=fmt,
-        brief=brief,
-        long=long,
-        noheader=noheader,
-        parsable=parsable,
-        parsable2=parsable2,
-        delimiter=delimiter,
-        json_out=json_out,
-        ndjson=ndjson,
-        csv_out=csv_out,
-        helpformat=helpformat,
-    )
+    # Every parameter but ctx is an option of run_sacct's, by the same name (taken before
+    # any other local exists).
+    options = dict(locals())
+    app_ctx: AppContext = options.pop("ctx").obj
+    run_sacct(db_option=app_ctx.db_option, **options)
