@@ -61,6 +61,11 @@ class ExitCode:
     def __hash__(self) -> int:
         return hash((self.code, self.signal))
 
+    def __reduce__(self) -> tuple[type[ExitCode], tuple[int, int]]:
+        # Pickled by value (import workers send them): the default state restore would
+        # assign the fields, which __setattr__ refuses.
+        return ExitCode, (self.code, self.signal)
+
     def __repr__(self) -> str:
         return f"ExitCode(code={self.code!r}, signal={self.signal!r})"
 
