@@ -23,8 +23,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-from jobacct import wire
-
 TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
 if TYPE_CHECKING:
     import socket
@@ -268,6 +266,8 @@ def run(path: str, argv: Sequence[str], *, stdin: int = 0, stdout: int = 1, stde
     """
     import socket  # here: a direct command (no daemon) never needs it, 17 ms of start-up
 
+    from jobacct import wire  # here too (struct): sacct -j's start-up, tracker issue 16
+
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(path)
@@ -293,6 +293,8 @@ def _exchange(
 ) -> int:
     import json
     import select
+
+    from jobacct import wire
 
     env = forwarded_env()
     if os.isatty(stdout) and "COLUMNS" not in env:
