@@ -174,14 +174,16 @@ def run(argv: Sequence[str]) -> int | None:
 
     None: not taken (nothing was written); run it through :func:`jobacct.cli.main`.
     """
-    if os.environ.get(ENV_SWITCH) == "0" or "_JOBACCT_COMPLETE" in os.environ:
+    from jobacct.client import COMPLETE_VAR
+
+    if os.environ.get(ENV_SWITCH) == "0" or COMPLETE_VAR in os.environ:
         return None
     parsed = parse(argv)
     if parsed is None or not _is_utf8(argv) or not _sqlite_store(parsed[0]):
         return None
     db, options = parsed
 
-    from jobacct.errors import run_command
+    from jobacct.errors import ExitStatus, run_command
     from jobacct.sacct_command import run_sacct
 
     def invoke() -> object:
@@ -189,14 +191,15 @@ def run(argv: Sequence[str]) -> int | None:
         # them: EOF is Click's Abort (a newline, then jobacct.cli.main's newline), ^C exit
         # status 130, EPIPE exit status 1 with stdout and stderr made quiet.
         try:
+            # options: values of the types run_sacct's parameters of those names take
             run_sacct(db_option=db, **options)  # type: ignore[arg-type]
         except EOFError:
             sys.stderr.write("\n")
             sys.stderr.flush()
             sys.stderr.write("\n")
-            return 130
+            return int(ExitStatus.INTERRUPTED)
         except KeyboardInterrupt:
-            return 130
+            return int(ExitStatus.INTERRUPTED)
         except OSError as exc:
             import errno
 
