@@ -10,17 +10,18 @@ connection, and the caller is the uid the kernel reported for that connection
 from __future__ import annotations
 
 import os
+from collections import namedtuple
 from collections.abc import Callable
-from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
-class JobScope:
+class JobScope(namedtuple("JobScope", ["uid", "accounts"], defaults=[()])):
     """The jobs a caller may read under ``PrivateData=jobs``: its own (``uid``) and those of
-    the accounts it coordinates (``accounts``), as slurmdbd's ``_setup_job_cond_limits``."""
+    the accounts it coordinates (``accounts``, default none), as slurmdbd's
+    ``_setup_job_cond_limits``."""
 
+    __slots__ = ()
     uid: int
-    accounts: tuple[str, ...] = ()
+    accounts: tuple[str, ...]
 
 
 _served_uid: int | None = None

@@ -22,10 +22,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from jobacct import wire
-
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
 if TYPE_CHECKING:
     import socket
 
@@ -268,6 +266,8 @@ def run(path: str, argv: Sequence[str], *, stdin: int = 0, stdout: int = 1, stde
     """
     import socket  # here: a direct command (no daemon) never needs it, 17 ms of start-up
 
+    from jobacct import wire  # here too (struct): sacct -j's start-up, tracker issue 16
+
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(path)
@@ -293,6 +293,8 @@ def _exchange(
 ) -> int:
     import json
     import select
+
+    from jobacct import wire
 
     env = forwarded_env()
     if os.isatty(stdout) and "COLUMNS" not in env:
@@ -423,6 +425,11 @@ def entry() -> None:
             raise
         _error(str(exc))
         sys.exit(int(exc.exit_status))
+    if status is None and "sacct" in argv:
+        # The common sacct command lines run without Typer (tracker issue 16); None: not one.
+        from jobacct.sacct_fastpath import run as sacct_fastpath
+
+        status = sacct_fastpath(argv)
     if status is None:
         from jobacct.cli import main as direct
 

@@ -7,26 +7,31 @@ a SQLite file in the user's data directory. A value without ``://`` is a SQLite 
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from jobacct.errors import DatabaseUnavailableError, UsageError
 
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
     from sqlalchemy import Engine
 
 # SQLAlchemy is imported where it is used: `jobacct sacct` on a SQLite file never loads it
-# (jobacct.fastread; about 0.45 s of start-up).
+# (jobacct.fastread; about 0.45 s of start-up). So is pathlib, where a Path is made: a
+# sacct on a sqlite:/// URL needs none (3 ms of its start-up, tracker issue 16).
 
 ENV_URL = "JOBACCT_DATABASE_URL"
 ENV_CONFIG = "JOBACCT_CONFIG"
-SITE_CONFIG = Path("/etc/jobacct/jobacct.toml")
+SITE_CONFIG = "/etc/jobacct/jobacct.toml"
 
 
-def missing_store(path: Path) -> DatabaseUnavailableError:
+def missing_store(path: str | os.PathLike[str]) -> DatabaseUnavailableError:
     """The error for a SQLite store that does not exist (it is never made but by db init)."""
+    from pathlib import Path
+
     return DatabaseUnavailableError(
-        f"database file {path} does not exist: run 'jobacct db init' to create it,"
+        f"database file {Path(path)} does not exist: run 'jobacct db init' to create it,"
         " or name an existing store with --db PATH or JOBACCT_DATABASE_URL"
     )
 
@@ -49,22 +54,24 @@ def missing_driver(backend: str, exc: ImportError) -> DatabaseUnavailableError:
     return DatabaseUnavailableError(f"the database driver {module} is not installed")
 
 
-def unreadable_store(path: Path, exc: OSError) -> DatabaseUnavailableError:
+def unreadable_store(path: str | os.PathLike[str], exc: OSError) -> DatabaseUnavailableError:
     """The error for a SQLite store the caller may not open (the daemon's, mode 0600)."""
+    from pathlib import Path
+
     return DatabaseUnavailableError(
-        f"cannot open database file {path}: {exc.strerror} (only the store's owner may;"
+        f"cannot open database file {Path(path)}: {exc.strerror} (only the store's owner may;"
         " others go through the jobacct server: see the README, 'Serving the store')"
     )
 
 
-def check_reachable(path: Path) -> None:
+def check_reachable(path: str | os.PathLike[str]) -> None:
     """Refuse a SQLite path the caller may not reach (a missing file is for the caller).
 
     Raises:
         DatabaseUnavailableError: permission denied on the file or a directory above it.
     """
     try:
-        path.stat()
+        os.stat(path)
     except PermissionError as exc:
         raise unreadable_store(path, exc) from None
     except OSError:
@@ -73,6 +80,8 @@ def check_reachable(path: Path) -> None:
 
 def default_sqlite_path() -> Path:
     """The embedded default: ``<user data dir>/jobacct/jobacct.sqlite`` (XDG on Linux)."""
+    from pathlib import Path
+
     import platformdirs  # only when no database is given: keeps start-up short
 
     return Path(platformdirs.user_data_dir("jobacct")) / "jobacct.sqlite"
@@ -91,6 +100,8 @@ TABLE_KEYS = {
 
 def config_path() -> Path:
     """The site config file: ``$JOBACCT_CONFIG`` or ``/etc/jobacct/jobacct.toml``."""
+    from pathlib import Path
+
     return Path(os.environ.get(ENV_CONFIG) or SITE_CONFIG)
 
 
@@ -171,6 +182,8 @@ def to_url(value: str) -> str:
         UsageError: if the value looks like a URL but SQLAlchemy cannot parse it.
     """
     if "://" not in value:
+        from pathlib import Path
+
         return "sqlite:///" + str(Path(value).expanduser().absolute())
     if value.startswith("sqlite:///") and "?" not in value:
         return value  # a file path follows: nothing to check, and no SQLAlchemy import
@@ -190,6 +203,8 @@ def to_url(value: str) -> str:
 
 def sqlite_path(url: str) -> Path | None:
     """The file behind a SQLite URL, or None for server URLs and in-memory databases."""
+    from pathlib import Path
+
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)

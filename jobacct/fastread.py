@@ -20,10 +20,9 @@ cost is in the cells sqlite3 hands to Python (about 0.3 µs each), not in findin
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from jobacct.config import check_reachable, missing_store
 from jobacct.errors import DatabaseUnavailableError, JobAcctError
@@ -41,7 +40,10 @@ from jobacct.sqltext import (
     where_sql,
 )
 
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
 if TYPE_CHECKING:
+    from typing import Any
+
     from jobacct.splitread import SubmitRange
 
 #: The temporary table of one read (connection-private; dropped when the read ends).
@@ -69,8 +71,9 @@ class StoreConnection(sqlite3.Connection):
     columns: dict[str, list[str]] | None = None
 
 
-def sqlite_url_path(url: str) -> Path | None:
-    """The file of a plain ``sqlite:///PATH`` URL, or None for anything else.
+def sqlite_url_path(url: str) -> str | None:
+    """The file of a plain ``sqlite:///PATH`` URL (``PATH`` as written), or None for anything
+    else.
 
     Anything else (servers, in-memory databases, URLs with a query string or ``%`` escapes,
     ``sqlite+driver://``) goes through SQLAlchemy as before.
@@ -81,17 +84,17 @@ def sqlite_url_path(url: str) -> Path | None:
     path = url[len(prefix) :]
     if path in ("", ":memory:"):
         return None
-    return Path(path)
+    return path
 
 
-def connect(path: Path) -> StoreConnection:
+def connect(path: str | os.PathLike[str]) -> StoreConnection:
     """Open an existing store for reading, as :func:`jobacct.config.make_engine` would.
 
     Raises:
         DatabaseUnavailableError: if the file does not exist (never creates one).
     """
     check_reachable(path)
-    if not path.exists():
+    if not os.path.exists(path):
         raise missing_store(path)
     # Autocommit mode: transactions are begun explicitly (read_lines), as the SQLAlchemy
     # engine's "begin" event does.
@@ -126,7 +129,7 @@ def revision(conn: sqlite3.Connection) -> str | None:
     return str(rows[0][0])
 
 
-def open_store(path: Path) -> StoreConnection:
+def open_store(path: str | os.PathLike[str]) -> StoreConnection:
     """:func:`connect` plus the schema check every command makes.
 
     Raises:
@@ -140,7 +143,11 @@ def open_store(path: Path) -> StoreConnection:
         check_revision(revision(conn))
     except sqlite3.Error as exc:
         conn.close()
-        raise DatabaseUnavailableError(f"cannot reach database sqlite:///{path}: {exc}") from exc
+        from pathlib import Path  # as the message read when paths were Path objects
+
+        raise DatabaseUnavailableError(
+            f"cannot reach database sqlite:///{Path(path)}: {exc}"
+        ) from exc
     except JobAcctError:
         conn.close()
         raise

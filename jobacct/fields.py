@@ -11,16 +11,19 @@ getters; a step getter sees the step's columns (prefixed ``s_``) and its job's c
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import tzinfo
 from enum import Enum
-from typing import Any
 
 from jobacct.exitcode import derived_exit_code_text, sacct_exit_code_text
 from jobacct.jobid import STEP_NAMES, format_job_id
 from jobacct.slurmtime import format_cpu_time, format_date, format_elapsed, format_timelimit
 from jobacct.units import format_size
+
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
+if TYPE_CHECKING:
+    from typing import Any
 
 INFINITE = 0xFFFFFFFF
 NO_VAL = 0xFFFFFFFE
@@ -36,23 +39,31 @@ class Kind(Enum):
     SECS = "secs"  # padded, never cut
 
 
-@dataclass(frozen=True)
-class Ctx:
-    """What rendering needs besides the row: the clock (epoch UTC), time format and zone."""
+class Ctx(
+    namedtuple("Ctx", ["now", "time_format", "tz", "allocations"], defaults=[None, None, False])
+):
+    """What rendering needs besides the row: the clock (epoch UTC), time format and zone.
 
+    (A namedtuple, as the fields and columns: see :class:`jobacct.jobid.JobSelector`.)
+    """
+
+    __slots__ = ()
     now: int
-    time_format: str | None = None
-    tz: tzinfo | None = None
+    time_format: str | None  # default None
+    tz: tzinfo | None  # default None
     #: ``-X``: slurmdbd reads no step rows (``JOBCOND_FLAG_NO_STEP``), so the job values that
     #: are sums over steps (TotalCPU, UserCPU, SystemCPU) print as zero (§4.5, corrected).
-    allocations: bool = False
+    #: Default False.
+    allocations: bool
 
     def date(self, epoch: int | None) -> str:
         """A date cell (Submit, Start, End, Eligible)."""
         return format_date(epoch, self.time_format, now=self.now, tz=self.tz)
 
 
-Getter = Callable[[Any, Ctx], str]
+if TYPE_CHECKING:
+    #: A cell getter: ``getter(row, ctx)`` -> the cell's text.
+    Getter = Callable[[Any, Ctx], str]
 
 
 def _blank(_row: Any, _ctx: Ctx) -> str:
@@ -64,18 +75,24 @@ def _blank(_row: Any, _ctx: Ctx) -> str:
 _DECLARED_READS: dict[Getter, frozenset[str]] = {}
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(
+    namedtuple(
+        "Field",
+        ["name", "width", "kind", "job", "step", "usage_column"],
+        defaults=[Kind.STR, None, _blank, None],
+    )
+):
     """One sacct field: its name, default width (negative = left-aligned) and cell getters."""
 
+    __slots__ = ()
     name: str
     width: int
-    kind: Kind = Kind.STR
-    job: Getter | None = None
-    step: Getter = field(default=_blank)
+    kind: Kind  # default Kind.STR
+    job: Getter | None  # default None: not supported
+    step: Getter  # default: blank
     #: The step usage column (without ``s_``) a usage statistic reads; see
-    #: :func:`usage_step_columns`.
-    usage_column: str | None = None
+    #: :func:`usage_step_columns`. Default None.
+    usage_column: str | None
 
     @property
     def supported(self) -> bool:
@@ -752,10 +769,10 @@ class FieldError(ValueError):
     """An ``-o`` token that names no field, a bad width, or a field jobacct cannot show."""
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(namedtuple("Column", ["field", "width"])):
     """A field chosen by ``-o`` with its effective width."""
 
+    __slots__ = ()
     field: Field
     width: int
 

@@ -8,12 +8,12 @@ script directory is only loaded to explain a mismatch, and by ``db`` commands.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 from jobacct.errors import SchemaOutdatedError
 
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from alembic.config import Config
     from sqlalchemy import Connection, Engine
 
@@ -27,6 +27,8 @@ VERSION_TABLE = "alembic_version"
 
 def migrations_dir() -> Path:
     """The migration scripts: inside the installed package, else the source tree's."""
+    from pathlib import Path  # here: the schema check of every command needs none
+
     packaged = Path(__file__).parent / "migrations"
     if (packaged / "env.py").exists():
         return packaged

@@ -14,16 +14,18 @@ import re
 import time
 from collections import namedtuple
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import Any
-
-import hostlist
 
 from jobacct.jobid import JobSelector
 from jobacct.jobstate import ACCOUNTED_STATES, job_state_num
 from jobacct.slurmtime import INFINITE, NO_VAL, PARTITION_LIMIT, format_date, parse_timelimit
 from jobacct.sqltext import JOB_FLAGS, joined_lines_sql
+
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from jobacct.serverread import ServerStore
 
 #: Largest value ``get_resource_arg_range`` takes for ``-i``/``-I`` (``INT_MAX``).
 INT_MAX = 0x7FFFFFFF
@@ -56,12 +58,13 @@ def parse_states(text: str) -> list[str]:
     return states
 
 
-@dataclass(frozen=True)
-class CountRange:
-    """A ``min[-max]`` value of ``-i``/``-I``; ``high`` None means exactly ``low``."""
+class CountRange(namedtuple("CountRange", ["low", "high"], defaults=[None])):
+    """A ``min[-max]`` value of ``-i``/``-I``; ``high`` None (the default) means exactly
+    ``low``. (A namedtuple: see :class:`jobacct.jobid.JobSelector` for why.)"""
 
+    __slots__ = ()
     low: int
-    high: int | None = None
+    high: int | None
 
 
 _COUNT = re.compile(r"([0-9]+)([kKmM]?)(?:-([0-9]+)([kKmM]?))?")
@@ -132,6 +135,8 @@ def parse_nodelist(text: str) -> frozenset[str]:
         FilterError: for an expression that is not a hostlist (``tux[``) or names no node.
     """
     try:
+        import hostlist  # here: only -N needs it (start-up of sacct -j, tracker issue 16)
+
         hosts = hostlist.expand_hostlist(text.strip())
     except hostlist.BadHostlist as exc:
         raise FilterError(f"invalid node list '{text}': {exc}") from None
@@ -194,7 +199,6 @@ def array_task_ids(task_str: str) -> list[int] | None:
 # ---------------------------------------------------------------- the filter
 
 
-@dataclass
 class JobFilter:
     """What ``jobacct sacct`` selects. Times are epoch seconds UTC; None means "default".
 
@@ -204,52 +208,106 @@ class JobFilter:
     matches nothing.
     """
 
-    selectors: list[JobSelector] = field(default_factory=list)
-    clusters: list[str] | None = None
-    uids: list[int] | None = None
-    user_names: list[str] | None = None
-    accounts: list[str] | None = None
-    names: list[str] | None = None
-    states: list[str] = field(default_factory=list)
-    start: int | None = None
-    end: int | None = None
-    allocations_only: bool = False
-    duplicates: bool = False
-    #: ``-g``: numeric items are gids, the others group names.
-    gids: list[int] | None = None
-    group_names: list[str] | None = None
-    #: ``-r``, ``-q`` (case-insensitive), ``-W``, ``-R`` (case-insensitive).
-    partitions: list[str] | None = None
-    qos: list[str] | None = None
-    wckeys: list[str] | None = None
-    reasons: list[str] | None = None
-    #: ``-C``: every item must be part of the job's constraints.
-    constraints: list[str] | None = None
-    #: ``-F``: keys of :data:`JOB_FLAGS`; a job matches if it has any of them.
-    job_flags: list[str] | None = None
-    #: ``-k``/``-K`` in minutes. As in sacct, ``-K`` only counts together with ``-k``.
-    timelimit_min: int | None = None
-    timelimit_max: int | None = None
-    #: ``-i``, ``-I``.
-    nnodes: CountRange | None = None
-    ncpus: CountRange | None = None
-    #: ``-N``: expanded node names.
-    nodes: frozenset[str] | None = None
-    #: ``--whole-hetjob``: None is sacct's default, True ``=yes``, False ``=no``.
-    whole_hetjob: bool | None = None
-    #: ``-T``: clip Start/End to the window.
-    truncate: bool = False
-    #: ``--array``: one line per pending task of an array meta record.
-    expand_arrays: bool = False
-    #: ``PrivateData=jobs`` (a :class:`jobacct.caller.JobScope`): only the caller's own jobs
-    #: and those of the accounts it coordinates; None: no such limit.
-    visible: Any = None
+    # A plain class, not a dataclass: dataclasses and its inspect import cost ``sacct -j``
+    # about 10 ms of start-up (tracker issue 16).
+
+    def __init__(
+        self,
+        *,
+        selectors: list[JobSelector] | None = None,
+        clusters: list[str] | None = None,
+        uids: list[int] | None = None,
+        user_names: list[str] | None = None,
+        accounts: list[str] | None = None,
+        names: list[str] | None = None,
+        states: list[str] | None = None,
+        start: int | None = None,
+        end: int | None = None,
+        allocations_only: bool = False,
+        duplicates: bool = False,
+        gids: list[int] | None = None,
+        group_names: list[str] | None = None,
+        partitions: list[str] | None = None,
+        qos: list[str] | None = None,
+        wckeys: list[str] | None = None,
+        reasons: list[str] | None = None,
+        constraints: list[str] | None = None,
+        job_flags: list[str] | None = None,
+        timelimit_min: int | None = None,
+        timelimit_max: int | None = None,
+        nnodes: CountRange | None = None,
+        ncpus: CountRange | None = None,
+        nodes: frozenset[str] | None = None,
+        whole_hetjob: bool | None = None,
+        truncate: bool = False,
+        expand_arrays: bool = False,
+        visible: Any = None,
+    ) -> None:
+        self.selectors = [] if selectors is None else selectors
+        self.clusters = clusters
+        self.uids = uids
+        self.user_names = user_names
+        self.accounts = accounts
+        self.names = names
+        self.states = [] if states is None else states
+        self.start = start
+        self.end = end
+        self.allocations_only = allocations_only
+        self.duplicates = duplicates
+        #: ``-g``: numeric items are gids, the others group names.
+        self.gids = gids
+        self.group_names = group_names
+        #: ``-r``, ``-q`` (case-insensitive), ``-W``, ``-R`` (case-insensitive).
+        self.partitions = partitions
+        self.qos = qos
+        self.wckeys = wckeys
+        self.reasons = reasons
+        #: ``-C``: every item must be part of the job's constraints.
+        self.constraints = constraints
+        #: ``-F``: keys of :data:`JOB_FLAGS`; a job matches if it has any of them.
+        self.job_flags = job_flags
+        #: ``-k``/``-K`` in minutes. As in sacct, ``-K`` only counts together with ``-k``.
+        self.timelimit_min = timelimit_min
+        self.timelimit_max = timelimit_max
+        #: ``-i``, ``-I``.
+        self.nnodes = nnodes
+        self.ncpus = ncpus
+        #: ``-N``: expanded node names.
+        self.nodes = nodes
+        #: ``--whole-hetjob``: None is sacct's default, True ``=yes``, False ``=no``.
+        self.whole_hetjob = whole_hetjob
+        #: ``-T``: clip Start/End to the window.
+        self.truncate = truncate
+        #: ``--array``: one line per pending task of an array meta record.
+        self.expand_arrays = expand_arrays
+        #: ``PrivateData=jobs`` (a :class:`jobacct.caller.JobScope`): only the caller's own jobs
+        #: and those of the accounts it coordinates; None: no such limit.
+        self.visible = visible
+
+    def replace(self, **changes: Any) -> JobFilter:
+        """A copy with ``changes`` applied (as ``dataclasses.replace``).
+
+        Raises:
+            TypeError: for a name that is not an attribute of the filter.
+        """
+        unknown = set(changes) - set(vars(self))
+        if unknown:
+            raise TypeError(f"JobFilter has no attribute {sorted(unknown)[0]!r}")
+        return JobFilter(**{**vars(self), **changes})
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is JobFilter and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
+
+    def __repr__(self) -> str:
+        return f"JobFilter({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(namedtuple("Window", ["start", "end"])):
     """The effective ``[start, end)`` window after sacct's defaults (§4.7)."""
 
+    __slots__ = ()
     start: int
     end: int
 
@@ -321,6 +379,8 @@ def _selector_matches(sel: JobSelector, r: Any) -> bool:
 
 @lru_cache(maxsize=4096)
 def _expanded_nodes(nodelist: str) -> frozenset[str]:
+    import hostlist  # cached per node list: the import statement is paid once per list
+
     try:
         return frozenset(hostlist.expand_hostlist(nodelist))
     except hostlist.BadHostlist:
@@ -560,6 +620,12 @@ def _record_class(names: tuple[str, ...]) -> type:
     return namedtuple("Record", names)
 
 
+def _server_store_class() -> type[ServerStore]:
+    from jobacct.serverread import ServerStore
+
+    return ServerStore
+
+
 def iter_lines(
     conn: Any,
     f: JobFilter,
@@ -583,20 +649,19 @@ def iter_lines(
     """
     import sqlite3
 
-    from jobacct.serverread import ServerStore
-
-    # The three readers: the driver alone on a server, stdlib sqlite3 on a SQLite file,
-    # SQLAlchemy for anything else; each knows its tables' columns.
-    if isinstance(conn, ServerStore):
-        from jobacct import serverread
-
-        tables: Any = partial(serverread.table_columns, conn)
-        read: Any = partial(serverread.read_groups, conn, f, w.start, w.end)
-    elif isinstance(conn, sqlite3.Connection):
+    # The three readers: stdlib sqlite3 on a SQLite file, the driver alone on a server,
+    # SQLAlchemy for anything else; each knows its tables' columns. (The server reader is
+    # imported only when needed: urllib and the rest cost a SQLite sacct -j about 3 ms.)
+    if isinstance(conn, sqlite3.Connection):
         from jobacct import fastread
 
-        tables = partial(fastread.table_columns, conn)
-        read = partial(fastread.read_lines, conn, f, w.start, w.end)
+        tables: Any = partial(fastread.table_columns, conn)
+        read: Any = partial(fastread.read_lines, conn, f, w.start, w.end)
+    elif isinstance(conn, _server_store_class()):
+        from jobacct import serverread
+
+        tables = partial(serverread.table_columns, conn)
+        read = partial(serverread.read_groups, conn, f, w.start, w.end)
     else:
         from jobacct.model import Base
 

@@ -8,9 +8,12 @@ characters) and ``paint`` (colour).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
 
 from jobacct.fields import Column, Ctx, Kind, _blank
+
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Rewrites one cell's text before it is fitted or joined (e.g. escaping control characters).
 Cleaner = Callable[[str], str]

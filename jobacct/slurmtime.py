@@ -28,7 +28,6 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import time as _time
-from dataclasses import dataclass
 
 __all__ = [
     "DATE_NONE",
@@ -182,9 +181,9 @@ def _wall_to_epoch(wall: _dt.datetime, tz: _dt.tzinfo | None) -> int:
 # ---------------------------------------------------------------------- parse_time
 
 
-@dataclass
 class _Spec:
-    """Accumulated calendar fields while scanning a time specification."""
+    """Accumulated calendar fields while scanning a time specification (the class
+    attributes are the starting values; each scan sets its own)."""
 
     year: int | None = None
     month: int | None = None

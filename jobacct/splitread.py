@@ -48,15 +48,18 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import signal
 import sqlite3
-from array import array
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any, TextIO
 
 from jobacct.errors import UsageError
+
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
+if TYPE_CHECKING:
+    from array import array
+    from typing import IO, Any, TextIO
+
+# array and signal are imported where helpers are forked: a read by one process (-j) needs
+# neither (tracker issue 16: start-up of sacct -j).
 
 #: Fewest selected jobs each process must get for a read to be split (below it, forking
 #: the work out costs about what it saves).
@@ -69,13 +72,14 @@ COMMAND_SHARE = 1.2
 MAX_DEFAULT_PROCESSES = 4
 ENV_PROCESSES = "JOBACCT_SACCT_PROCESSES"
 
-#: Renders a selection on a connection into a text stream: ``render(conn, out)``. The
-#: command passes its writer with the header and any JSON head and tail left out.
-Render = Callable[[Any, TextIO], None]
-#: Opens a new connection to the store for a slice: a
-#: :class:`jobacct.fastread.StoreConnection` or a :class:`jobacct.serverread.ServerStore`
-#: (both read their ``preselected`` ids when set, and have ``close()``).
-Opener = Callable[[], Any]
+if TYPE_CHECKING:
+    #: Renders a selection on a connection into a text stream: ``render(conn, out)``. The
+    #: command passes its writer with the header and any JSON head and tail left out.
+    Render = Callable[[Any, TextIO], None]
+    #: Opens a new connection to the store for a slice: a
+    #: :class:`jobacct.fastread.StoreConnection` or a :class:`jobacct.serverread.ServerStore`
+    #: (both read their ``preselected`` ids when set, and have ``close()``).
+    Opener = Callable[[], Any]
 
 
 def processes_wanted(environ: Mapping[str, str] | None = None) -> int:
@@ -112,17 +116,21 @@ _IDS, _RANGE = b"I", b"R"
 _OPEN_LOW, _OPEN_HIGH = -(1 << 63), (1 << 63) - 1
 
 
-@dataclass
 class _Helper:
-    pid: int
-    pipe: int | None  # write end: its slice (see _send), then EOF
-    output: IO[bytes]  # unlinked temporary file it renders into
-    ids: array[int] = field(default_factory=lambda: array("q"))
-    #: Its slice as a range of submit times instead of ids (split_ranges).
-    submit_range: SubmitRange | None = None
-    given: bool = False
-    #: Exit status once reaped (negative: killed by that signal).
-    status: int | None = None
+    """One forked helper, as the command sees it."""
+
+    def __init__(self, pid: int, pipe: int | None, output: IO[bytes]) -> None:
+        from array import array
+
+        self.pid = pid
+        self.pipe = pipe  # write end: its slice (see _send), then EOF
+        self.output = output  # unlinked temporary file it renders into
+        self.ids: array[int] = array("q")  # the ids of its slice
+        #: Its slice as a range of submit times instead of ids (split_ranges).
+        self.submit_range: SubmitRange | None = None
+        self.given = False
+        #: Exit status once reaped (negative: killed by that signal).
+        self.status: int | None = None
 
 
 class Helpers:
@@ -140,14 +148,16 @@ class Helpers:
 
     def __init__(
         self,
-        store: Path | Opener,
+        store: str | os.PathLike[str] | Opener,
         render: Render,
         count: int,
         min_jobs: int = MIN_JOBS_PER_PROCESS,
         encoding: str = "utf-8",
         errors: str = "strict",
     ) -> None:
-        if isinstance(store, Path):
+        if callable(store):
+            self.opener: Opener = store
+        else:
             path = store
 
             def open_sqlite() -> Any:
@@ -155,9 +165,7 @@ class Helpers:
 
                 return fastread.connect(path)
 
-            self.opener: Opener = open_sqlite
-        else:
-            self.opener = store
+            self.opener = open_sqlite
         self.render, self.min_jobs = render, min_jobs
         self.encoding, self.errors = encoding, errors
         self.helpers: list[_Helper] = []
@@ -209,6 +217,8 @@ class Helpers:
         if bounds is None:
             return
         # seq is the rowid, 1..selected in sacct's order: each slice is a rowid range.
+        from array import array
+
         for helper, low, high in zip(self.helpers, bounds[1:], bounds[2:]):
             helper.ids = array(
                 "q",
@@ -349,6 +359,8 @@ class Helpers:
         self._release()
         for helper in self.helpers:
             if helper.status is None:
+                import signal  # here: a read without helpers (-j) never needs it
+
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(helper.pid, signal.SIGKILL)
                 self._wait(helper)
@@ -358,6 +370,8 @@ class Helpers:
     def _send(self, helper: _Helper) -> None:
         assert helper.pipe is not None
         if helper.submit_range is not None:
+            from array import array
+
             low, high = helper.submit_range
             bounds = array(
                 "q", (_OPEN_LOW if low is None else low, _OPEN_HIGH if high is None else high)
@@ -402,6 +416,9 @@ class Helpers:
 
     def _helper_main(self, read_end: int, output: IO[bytes]) -> None:  # pragma: no cover
         """The helper process: read its ids, render them, exit (never returns)."""
+        import signal
+        from array import array
+
         status = 1
         try:
             # Ctrl-C reaches the whole process group: the command handles it, not helpers.

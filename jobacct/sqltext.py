@@ -11,14 +11,15 @@ tests/test_sacct_options.py (``EXPLAIN QUERY PLAN`` never says ``SCAN job``).
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from jobacct.jobid import JobSelector
+
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: An end time no job reaches: bounds ``time_end`` ranges on both sides, which SQLite's
 #: planner (without STAT4) needs to prefer the time_end index over a skip-scan of another.
@@ -39,12 +40,12 @@ def quote_char(dialect: str) -> str:
     return "`" if dialect in ("mysql", "mariadb") else '"'
 
 
-@dataclass
 class Sql:
     """A statement being built: quoted identifiers and numbered named parameters."""
 
-    quote: str = '"'
-    params: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, quote: str = '"', params: dict[str, Any] | None = None) -> None:
+        self.quote = quote
+        self.params: dict[str, Any] = {} if params is None else params
 
     def col(self, table: str, name: str) -> str:
         """``table."name"`` (the table aliases used here never need quoting)."""
@@ -301,9 +302,7 @@ def where_sql(
         # Only a superseded record can have a newer one (jobacct/superseded.py, migration
         # 0008): the subquery runs for those alone.
         newer = _Renamed(quote=q.quote, params=q.params)
-        selected = where_sql(
-            newer, dataclasses.replace(f, duplicates=True), start, end, span, selectors=False
-        )
+        selected = where_sql(newer, f.replace(duplicates=True), start, end, span, selectors=False)
         clauses.append(
             f"({c('job', 'superseded')} = {q.p(False)} OR NOT EXISTS ("
             f"SELECT 1 FROM job AS newer WHERE {c('newer', 'cluster')} = {c('job', 'cluster')}"
@@ -314,7 +313,6 @@ def where_sql(
     return " AND ".join(clauses)
 
 
-@dataclass
 class _Renamed(Sql):
     """:class:`Sql` whose ``job`` columns are those of the ``newer`` alias (same parameters)."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import pickle
 
 import pytest
 from hypothesis import given
@@ -193,3 +195,17 @@ def test_shell_exits_of_killed_children(raw: int, exit_code: str, derived: str) 
     value = ExitCode.from_wait_status(raw)
     assert sacct_exit_code_text(value.code, value.signal) == exit_code
     assert derived_exit_code_text(value.code, value.signal) == derived
+
+
+def test_exitcode_is_an_immutable_value() -> None:
+    """Equal, hashable and pickled by value (import workers send them); fields cannot be set."""
+    value = ExitCode(137, 0)
+    assert value == ExitCode(137, 0) != ExitCode(0, 9)
+    assert len({value, ExitCode(137, 0)}) == 1
+    assert pickle.loads(pickle.dumps(value)) == value
+    assert copy.deepcopy(value) == value
+    assert repr(value) == "ExitCode(code=137, signal=0)"
+    with pytest.raises(AttributeError):
+        value.code = 1
+    with pytest.raises(ExitCodeError):
+        ExitCode(256, 0)

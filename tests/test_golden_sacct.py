@@ -14,8 +14,8 @@ import time
 import pytest
 
 from jobacct import caller
+from jobacct import sacct_command as sacct_cmd
 from jobacct.cli import main
-from jobacct.cli import sacct as sacct_cmd
 from tests.conftest import GOLDEN, build_golden_store, parse_case
 
 #: Views whose whole stdout jobacct reproduces; the rest need options of a later issue.

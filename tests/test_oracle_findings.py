@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from jobacct import caller
+from jobacct import sacct_command as sacct_cmd
 from jobacct.cli import main
-from jobacct.cli import sacct as sacct_cmd
 from tests.oracle.rows import (
     EXTRA_TRES,
     JOB_COLUMNS,

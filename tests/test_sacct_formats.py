@@ -25,8 +25,8 @@ import pytest
 from sqlalchemy import create_engine, update
 
 from jobacct import caller
+from jobacct import sacct_command as sacct_cmd
 from jobacct.cli import main
-from jobacct.cli import sacct as sacct_cmd
 from jobacct.fields import Column, Ctx, resolve_format
 from jobacct.formats import OutputMode, output_mode, terminal
 from jobacct.formats.csvout import csv_lines

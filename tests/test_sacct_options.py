@@ -19,8 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from jobacct import caller, fastread
+from jobacct import sacct_command as sacct_cmd
 from jobacct.cli import main
-from jobacct.cli import sacct as sacct_cmd
 from jobacct.config import make_engine
 from jobacct.importer import import_sacct
 from jobacct.jobid import parse_selectors

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from jobacct import migrate
+from jobacct import sacct_command as sacct_cmd
 from jobacct.cli import main
-from jobacct.cli import sacct as sacct_cmd
 from jobacct.config import make_engine
 from jobacct.shim.apply import apply
 from jobacct.slurmdbd_import import import_slurmdbd, read_mysql_tsv

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobacct import caller
+from jobacct import sacct_command as sacct_cmd
 from jobacct.cli import main
-from jobacct.cli import sacct as sacct_cmd
 from jobacct.config import make_engine
 from jobacct.errors import ImportFormatError
 from jobacct.importer import import_sacct

@@ -28,14 +28,31 @@ print(json.dumps([status, sorted(sys.modules)]), file=sys.stderr)
 """
 
 
-def _modules_after(*args: str) -> tuple[int, set[str]]:
+#: The console script's way in (jobacct.client.entry): the daemon decision, then sacct's
+#: Typer-free path (jobacct.sacct_fastpath), then Typer.
+ENTRY_PROBE = """
+import json, sys
+from jobacct.client import entry
+status = 0
+try:
+    entry()
+except SystemExit as exc:
+    status = exc.code
+sys.stdout.flush()
+print(json.dumps([status, sorted(sys.modules)]), file=sys.stderr)
+"""
+
+
+def _modules_after(
+    *args: str, probe: str = PROBE, env: dict[str, str] | None = None
+) -> tuple[int, set[str]]:
     """Run ``jobacct ARGS`` in a fresh interpreter: its exit status and loaded modules."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
+        [sys.executable, "-c", probe, *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env={"TZ": "UTC", "PATH": "/usr/bin:/bin"},
+        env={"TZ": "UTC", "PATH": "/usr/bin:/bin", "JOBACCT_CONFIG": "/dev/null", **(env or {})},
     )
     status, modules = json.loads(done.stderr.strip().splitlines()[-1])
     return status, set(modules)
@@ -60,6 +77,27 @@ def test_sacct_loads_neither_alembic_nor_other_commands(sqlite_url: str) -> None
     # Typer's coercion of the root options (completion flags included) would import
     # Pydantic: 50 ms of every sacct -j (issue 16's case (d)).
     assert "pydantic" not in modules
+
+
+def test_sacct_fast_path_loads_no_typer(sqlite_url: str) -> None:
+    # The common sacct command lines skip Typer and Click (35 ms, issue 16's case (d)), and
+    # the SQLite read needs neither SQLAlchemy nor the server drivers.
+    status, modules = _modules_after("--db", sqlite_url, "sacct", "-XPj", "1", probe=ENTRY_PROBE)
+    assert status == 0
+    assert "jobacct.sacct_fastpath" in modules
+    heavy = {"typer", "click", "pydantic", "sqlalchemy", "alembic", "rich", "psycopg", "pymysql"}
+    assert not {m for m in modules if m.split(".")[0] in heavy}
+    assert not {m for m in modules if m == "jobacct.cli" or m.startswith("jobacct.cli.")}
+    assert "jobacct.serverread" not in modules
+    # Nor what the modules on that path avoid at run time (about 15 ms: README, layout).
+    assert not {"typing", "dataclasses", "inspect", "pathlib"} & modules
+    # JOBACCT_SACCT_FASTPATH=0: the Typer path, as before.
+    status, modules = _modules_after(
+        "--db", sqlite_url, "sacct", "-j", "1", probe=ENTRY_PROBE,
+        env={"JOBACCT_SACCT_FASTPATH": "0"},
+    )  # fmt: skip
+    assert status == 0
+    assert "typer" in modules and "jobacct.cli.sacct" in modules
 
 
 def test_helpformat_loads_no_alembic() -> None:

@@ -22,8 +22,8 @@ from typer.core import TyperCommand, TyperGroup
 
 from jobacct.cli.context import AppContext
 from jobacct.cli.helpfmt import help_width, plain_help
-from jobacct.errors import ExitStatus, JobAcctError
-from jobacct.textsafe import encodable, is_utf8
+from jobacct.errors import ExitStatus, JobAcctError, error_line, run_command
+from jobacct.textsafe import is_utf8
 
 #: Commands given by a function: name -> (module, function, ``app.command`` settings).
 COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -298,11 +298,6 @@ def _root(
     ctx.obj = AppContext(db_option=db)
 
 
-def error_line(message: str) -> None:
-    """Print one error line on stderr, prefixed like every jobacct error."""
-    sys.stderr.write(encodable(f"jobacct: error: {message}\n"))
-
-
 def main(argv: list[str] | None = None, *, route: bool = True) -> int:
     """Entry point of the console script; returns the exit status (errors.ExitStatus).
 
@@ -327,56 +322,27 @@ def main(argv: list[str] | None = None, *, route: bool = True) -> int:
             return int(exc.exit_status)
         if status is not None:
             return status
-    try:
-        # A command that ends with typer.Exit(N) (scancel's statuses) gets N back from click.
-        result = app(args=args, standalone_mode=False, prog_name="jobacct", **help_width())
-    except JobAcctError as exc:
-        error_line(str(exc))
-        return int(exc.exit_status)
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except typer.Abort:
-        sys.stderr.write("\n")
-        return int(ExitStatus.INTERRUPTED)
-    except click_exceptions.NoArgsIsHelpError as exc:
-        # `jobacct`, `jobacct db`: no command given; the help says which there are.
-        sys.stdout.write(exc.ctx.get_help() + "\n")
-        return int(ExitStatus.USAGE)
-    except click_exceptions.ClickException as exc:
-        error_line(exc.format_message())
-        return int(ExitStatus.USAGE)
-    except KeyboardInterrupt:
-        return int(ExitStatus.INTERRUPTED)
-    except BrokenPipeError:
-        # The reader (head, less) went away: not an error of ours.
-        sys.stderr.close()
-        return int(ExitStatus.SUCCESS)
-    except Exception as exc:
-        status = _database_error(exc)
-        if status is None:
-            raise
-        return int(status)
-    return result if isinstance(result, int) else int(ExitStatus.SUCCESS)
 
+    def invoke() -> object:
+        try:
+            # A command that ends with typer.Exit(N) (scancel's statuses) gets N back from
+            # click.
+            return app(args=args, standalone_mode=False, prog_name="jobacct", **help_width())
+        except typer.Exit as exc:
+            return int(exc.exit_code)
+        except typer.Abort:
+            sys.stderr.write("\n")
+            return int(ExitStatus.INTERRUPTED)
+        except click_exceptions.NoArgsIsHelpError as exc:
+            # `jobacct`, `jobacct db`: no command given; the help says which there are.
+            sys.stdout.write(exc.ctx.get_help() + "\n")
+            return int(ExitStatus.USAGE)
+        except click_exceptions.ClickException as exc:
+            error_line(exc.format_message())
+            return int(ExitStatus.USAGE)
 
-def _database_error(exc: Exception) -> ExitStatus | None:
-    """Report a SQLAlchemy error in one line; None if ``exc`` is not one."""
-    # Only a command that loaded SQLAlchemy can raise its errors: no import needed here.
-    sa_exc = sys.modules.get("sqlalchemy.exc")
-    if sa_exc is None:
-        return None
-    if isinstance(exc, sa_exc.OperationalError):
-        error_line(f"cannot use the database: {_first_line(exc)}")
-        return ExitStatus.DB_UNAVAILABLE
-    if isinstance(exc, sa_exc.SQLAlchemyError):
-        error_line(f"database error: {_first_line(exc)}")
-        return ExitStatus.ERROR
-    return None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    # JobAcctError, interrupts, EPIPE and SQLAlchemy's errors: as every direct command.
+    return run_command(invoke)
 
 
 def run() -> None:

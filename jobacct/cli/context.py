@@ -1,70 +1,11 @@
-"""What every command shares: the database URL option and how to open the store.
+"""What every command shares: :class:`jobacct.appcontext.AppContext` (kept importable here).
 
-Imports of SQLAlchemy and of the schema check happen when a command opens the store, so that
-``jobacct --help`` and ``sacct -e`` start without them.
+It lives outside :mod:`jobacct.cli` so that ``sacct``'s Typer-free path
+(:mod:`jobacct.sacct_fastpath`) can use it without importing Typer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from jobacct.appcontext import AppContext
 
-from jobacct.errors import DatabaseUnavailableError
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-    from sqlalchemy.orm import Session
-
-
-@dataclass
-class AppContext:
-    """Options of the root command, handed to subcommands through ``ctx.obj``."""
-
-    db_option: str | None = None
-
-    def url(self) -> str:
-        """The database URL by jobacct's one precedence rule."""
-        from jobacct.config import resolve_database_url
-
-        return resolve_database_url(self.db_option)
-
-    def engine(self, *, create: bool = False, check_schema: bool = True) -> Engine:
-        """An engine on a reachable database at the head schema.
-
-        Raises:
-            DatabaseUnavailableError: missing SQLite file or unreachable server.
-            SchemaOutdatedError: schema behind or ahead of this version.
-        """
-        from sqlalchemy.exc import OperationalError
-
-        from jobacct import migrate
-        from jobacct.config import make_engine
-
-        url = self.url()
-        engine = make_engine(url, create=create)
-        if check_schema:
-            try:
-                migrate.check_at_head(engine)
-            except OperationalError as exc:
-                raise DatabaseUnavailableError(
-                    f"cannot reach database {engine.url.render_as_string(hide_password=True)}: "
-                    f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}"
-                ) from exc
-        return engine
-
-    @contextmanager
-    def session(self, *, write: bool = True) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
-        from sqlalchemy.orm import Session
-
-        from jobacct.config import write_engine
-
-        engine = self.engine()
-        try:
-            bind = write_engine(engine) if write else engine
-            with Session(bind) as session, session.begin():
-                yield session
-        finally:
-            engine.dispose()
+__all__ = ["AppContext"]

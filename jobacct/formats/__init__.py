@@ -20,13 +20,16 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import Enum
-from typing import Any, TextIO
 
 from jobacct.errors import UsageError
 from jobacct.fields import Column, Ctx
 from jobacct.formats import terminal
 from jobacct.formats.stream import write_chunks
 from jobacct.render import render_lines, text_chunks
+
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 
 class OutputMode(Enum):

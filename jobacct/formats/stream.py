@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 def write_chunks(chunks: Iterable[str], out: TextIO) -> bool:

@@ -22,12 +22,15 @@ Rules:
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TextIO
 
 from jobacct.fields import Column
 from jobacct.textsafe import escape
+
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 RESET = "\x1b[0m"
 RED = "\x1b[31m"
@@ -52,10 +55,10 @@ STATE_COLOURS: dict[str, str] = {
 EXIT_FIELDS = frozenset({"ExitCode", "DerivedExitCode", "DerivedExitCodeComputed"})
 
 
-@dataclass(frozen=True)
-class Terminal:
+class Terminal(namedtuple("Terminal", ["is_tty", "colour"])):
     """Whether stdout is a terminal, and whether it may be coloured."""
 
+    __slots__ = ()
     is_tty: bool
     colour: bool
 

@@ -154,7 +154,8 @@ def run(
     caller.serve_as(uid, scope_of)
     argv = [str(a) for a in request["argv"]]
     try:
-        from jobacct.cli import error_line, main
+        from jobacct.cli import main
+        from jobacct.errors import error_line
         from jobacct.server.policy import command_of
 
         reports = command_of(argv)[1] == "report"
