@@ -8,8 +8,9 @@ command calls (:func:`jobacct.sacct_command.run_sacct`) and the same error handl
 path's. Everything else returns None and takes the Typer path, which parses again and prints
 Click's usual errors: an option outside the subset, ``--help``, an option given twice, a
 missing value, a positional argument or ``--``, a short group holding ``=``, a ``--server``
-or any root option but ``--db``, an argument that is not UTF-8, a database that is not a
-SQLite file, the shell-completion variable, or ``JOBACCT_SACCT_FASTPATH=0``.
+or any root option but ``--db``, an argument that is not UTF-8, a database read through
+SQLAlchemy (anything but a SQLite file or a plain server URL), the shell-completion
+variable, or ``JOBACCT_SACCT_FASTPATH=0``.
 
 Accepted forms, each with the meaning Click's parser gives it (``typer._click.parser``):
 ``--db URL``/``--db=URL`` before ``sacct`` (:func:`jobacct.client.hoist_root_options` has
@@ -157,16 +158,23 @@ def _is_utf8(argv: Sequence[str]) -> bool:
     return True
 
 
-def _sqlite_store(db: str | None) -> bool:
-    """Whether the store ``db`` names (jobacct's precedence rule) is a SQLite file."""
+def _lean_store(db: str | None) -> bool:
+    """Whether the store ``db`` names (jobacct's precedence rule) is read without
+    SQLAlchemy: a SQLite file (jobacct.fastread) or a plain PostgreSQL/MariaDB URL
+    (jobacct.serverread, whose start-up is then mostly the driver's import)."""
     from jobacct.config import resolve_database_url
     from jobacct.errors import JobAcctError
     from jobacct.fastread import sqlite_url_path
 
     try:
-        return sqlite_url_path(resolve_database_url(db)) is not None
+        url = resolve_database_url(db)
     except JobAcctError:
         return False  # the Typer path reports it, in its order
+    if sqlite_url_path(url) is not None:
+        return True
+    from jobacct.serverread import driver_params
+
+    return driver_params(url) is not None
 
 
 def run(argv: Sequence[str]) -> int | None:
@@ -179,7 +187,7 @@ def run(argv: Sequence[str]) -> int | None:
     if os.environ.get(ENV_SWITCH) == "0" or COMPLETE_VAR in os.environ:
         return None
     parsed = parse(argv)
-    if parsed is None or not _is_utf8(argv) or not _sqlite_store(parsed[0]):
+    if parsed is None or not _is_utf8(argv) or not _lean_store(parsed[0]):
         return None
     db, options = parsed
 

@@ -17,11 +17,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
 from jobacct import caller, client, sacct_fastpath
 from jobacct import sacct_command as sacct_cmd
 from jobacct.cli import main
-from tests.conftest import GOLDEN, build_golden_store, parse_case
+from jobacct.config import make_engine
+from jobacct.importer import import_sacct
+from tests.conftest import GOLDEN, build_golden_store, golden_stdout, parse_case
 from tests.test_golden_sacct import USERS, _epoch
 
 #: The golden clock (golden/README.md) and a window holding every golden job.
@@ -190,6 +193,22 @@ def test_other_stores_and_root_options_are_left_to_typer(
     monkeypatch.setenv("JOBACCT_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     assert sacct_fastpath.run(client.hoist_root_options(argv)) is None
     assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("backend_url", ["postgresql", "mariadb"], indirect=True)
+def test_plain_server_urls_are_taken(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A plain PostgreSQL/MariaDB URL is read by the driver alone (jobacct.serverread):
+    taken here too, with the Typer path's bytes."""
+    engine = make_engine(store_url)
+    with Session(engine) as session, session.begin():
+        lines = golden_stdout(GOLDEN / "sacct" / "03_parsable2_ALL.txt").splitlines()
+        import_sacct(session, lines, "golden")
+    engine.dispose()
+    for args in (["sacct", "-j", "2,3"], ["sacct", "-XPna"], ["sacct", "-a", "-P", "-D"]):
+        fast, typer = both_ways(["--db", store_url, *args], capsys)
+        assert fast[0] == 0, args
+        assert fast == typer, args
+        assert fast[1].count("\n") >= 2, args
 
 
 def test_switch_and_completion_turn_it_off(
