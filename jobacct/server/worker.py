@@ -166,7 +166,15 @@ def run(
             )
             status = 1
         else:
-            status = main(argv, route=False)
+            status = None
+            if "sacct" in argv:
+                # The Typer-free sacct of the direct command (tracker issue 16): the same
+                # function, without Click's parsing of the whole command tree.
+                from jobacct.sacct_fastpath import run as sacct_fastpath
+
+                status = sacct_fastpath(argv)
+            if status is None:
+                status = main(argv, route=False)
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
