@@ -227,17 +227,26 @@ def jobs_only_sql(
 
 
 def submit_slices(
-    conn: sqlite3.Connection, f: Any, start: int, end: int, helpers: Any
+    conn: sqlite3.Connection, f: Any, start: int, end: int, helpers: Any, hint: str
 ) -> SubmitRange | None:
     """Share a read without steps with ``helpers`` by submit time
     (:meth:`jobacct.splitread.Helpers.split_by_submit_time`); returns the command's range,
-    or None (not shared)."""
+    or None (not shared).
+
+    Only a listing read in sacct's order from ``ix_job_sacct_order`` (``hint``: most of the
+    store), where each process walks the index over its own range of submit times. A
+    shorter window is read through the window's indexes, which know nothing of submit
+    times: every process would read the whole window to keep its part, and the share of
+    the formatting it saves no longer pays (a day's -X: 256 ms alone, 264 ms shared;
+    hyperfine, bench/RESULTS.md's store).
+    """
 
     def scalar(sql: str, params: dict[str, int]) -> int | None:
         row = conn.execute(sql, params).fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
-    return helpers.split_by_submit_time(plain_listing(f), start, end, scalar)  # type: ignore[no-any-return]
+    plain = plain_listing(f) and bool(hint)
+    return helpers.split_by_submit_time(plain, start, end, scalar)  # type: ignore[no-any-return]
 
 
 def read_span(conn: sqlite3.Connection, f: Any) -> int | None:
@@ -338,7 +347,7 @@ def read_lines(
             submit_range = getattr(conn, "submit_range", None)
             helpers = getattr(conn, "helpers", None)
             if submit_range is None and helpers is not None:
-                submit_range = submit_slices(conn, f, start, end, helpers)
+                submit_range = submit_slices(conn, f, start, end, helpers, hint)
             sql, params = jobs_only_sql(f, start, end, job_columns, span, hint, submit_range)
             cursor = conn.execute(sql, params)
             while batch := cursor.fetchmany(BATCH):

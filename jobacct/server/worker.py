@@ -166,15 +166,14 @@ def run(
             )
             status = 1
         else:
-            status = None
+            quick: int | None = None
             if "sacct" in argv:
                 # The Typer-free sacct of the direct command (tracker issue 16): the same
                 # function, without Click's parsing of the whole command tree.
                 from jobacct.sacct_fastpath import run as sacct_fastpath
 
-                status = sacct_fastpath(argv)
-            if status is None:
-                status = main(argv, route=False)
+                quick = sacct_fastpath(argv)
+            status = main(argv, route=False) if quick is None else quick
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
