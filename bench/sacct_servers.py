@@ -132,15 +132,29 @@ def build(
     engine = create_engine(store_url(kind))
     try:
         migrate.upgrade(engine)
-        indexes = [
-            (table, ix["name"], ix["column_names"], bool(ix.get("unique")))
-            for table in ("job", "step")
-            for ix in inspect(engine).get_indexes(table)
-            if str(ix["name"]).startswith("ix_")
-        ]
         q = "`" if kind == "mariadb" else '"'
+        # Each secondary index as the statement that makes it again after the load
+        # (PostgreSQL's own definition: its expression index, migration 0010, included).
+        indexes: list[tuple[str, str, str]] = []
         with engine.begin() as conn:
-            for table, name, _cols, _unique in indexes:
+            if kind == "postgresql":
+                defined = conn.execute(
+                    text(
+                        "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE"
+                        " tablename IN ('job', 'step') AND indexname LIKE 'ix%'"
+                    )
+                ).all()
+                indexes = [(str(t), str(n), str(d)) for t, n, d in defined]
+            else:
+                for table in ("job", "step"):
+                    for ix in inspect(engine).get_indexes(table):
+                        if not str(ix["name"]).startswith("ix_"):
+                            continue
+                        columns = ", ".join(f"{q}{c}{q}" for c in ix["column_names"])
+                        unique = "UNIQUE " if ix.get("unique") else ""
+                        make = f"CREATE {unique}INDEX {ix['name']} ON {table} ({columns})"
+                        indexes.append((table, str(ix["name"]), make))
+            for table, name, _make in indexes:
                 on = f" ON {table}" if kind == "mariadb" else ""
                 conn.execute(text(f"DROP INDEX {name}{on}"))
         raw = engine.raw_connection()
@@ -181,10 +195,8 @@ def build(
                 steps += len(step_rows)
                 progress(jobs, steps)
             t2 = time.perf_counter()
-            for table, name, cols, unique in indexes:
-                columns = ", ".join(f"{q}{c}{q}" for c in cols)
-                kind_ = "UNIQUE INDEX" if unique else "INDEX"
-                cursor.execute(f"CREATE {kind_} {name} ON {table} ({columns})")
+            for _table, _name, make in indexes:
+                cursor.execute(make)
                 raw.commit()
             t3 = time.perf_counter()
             if kind == "postgresql":

@@ -211,7 +211,10 @@ def _driver_sql(sql: str, params: dict[str, Any]) -> str:
     return re.sub(r":(p\d+)\b", r"%(\1)s", sql.replace("%", "%%"))
 
 
-#: MariaDB: the window's index, named (see :func:`_job_source`).
+#: PostgreSQL: the rows ``ix_job_sacct_order`` (migration 0010) indexes, which are all of
+#: them, said so that the planner may walk it (see :func:`job_source`).
+_ORDER_INDEX = "(SELECT * FROM job WHERE job.superseded IS NOT NULL) AS job"
+#: MariaDB: the window's index, named (see :func:`job_source`).
 _WINDOW_INDEX = "job FORCE INDEX (ix_job_time_eligible_time_end)"
 
 
@@ -224,15 +227,26 @@ def job_source(store: ServerStore, f: Any, start: int, end: int) -> str:
     range, with the end-time test on the index entries (index condition pushdown), reads
     only the index: 0.38 s. PostgreSQL's bitmap scan does that on its own.
     """
-    if store.dialect != "mysql" or not plain_listing(f):
+    if not plain_listing(f):
         return "job"
+    most = lists_most(store, f, start, end)
+    if store.dialect == "postgresql":
+        return _ORDER_INDEX if most else "job"
+    return "job" if most else _WINDOW_INDEX
+
+
+def lists_most(store: ServerStore, f: Any, start: int, end: int) -> bool:
+    """Whether ``f`` is a plain listing whose window covers most of the store
+    (:func:`jobacct.sqltext.covers_most`; two probes of the eligible-time index)."""
+    if not plain_listing(f):
+        return False
     cursor = store.connection.cursor()
     try:
         cursor.execute(ELIGIBLE_RANGE_SQL)
         low, high = cursor.fetchone()
     finally:
         cursor.close()
-    return "job" if covers_most(start, end, low, high) else _WINDOW_INDEX
+    return covers_most(start, end, low, high)
 
 
 def read_groups(
@@ -271,9 +285,14 @@ def read_groups(
     if f.selectors or not step_columns:
         submit_range = store.submit_range
         if store.helpers is not None:
-            # -j: one statement, not shared; -X: shared by submit time (jobacct.splitread).
+            # -j: one statement, not shared. -X: shared by submit time (jobacct.splitread)
+            # where it lists most of the store, which PostgreSQL then reads in sacct's
+            # order from ix_job_sacct_order (migration 0010), each process its own range;
+            # a shorter window is read through the window's indexes, whole by every
+            # process (a day's -X on PostgreSQL: 0.38 s alone, 0.55 s shared).
+            share = not f.selectors and lists_most(store, f, start, end)
             submit_range = store.helpers.split_by_submit_time(
-                plain_listing(f) and not f.selectors, start, end, partial(_scalar, store)
+                share, start, end, partial(_scalar, store)
             )
         source = job_source(store, f, start, end)
         sql, params = joined_lines_sql(
