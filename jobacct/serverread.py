@@ -20,10 +20,7 @@ from __future__ import annotations
 import contextlib
 import re
 from array import array
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from jobacct.sqltext import (
@@ -39,6 +36,11 @@ from jobacct.sqltext import (
     step_order_sql,
     where_sql,
 )
+
+TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any
 
 #: Rows fetched per round trip of a server-side cursor.
 BATCH = 2000
@@ -112,21 +114,27 @@ def driver_params(url: str) -> tuple[str, dict[str, Any]] | None:
     return dialect, params
 
 
-@dataclass
 class ServerStore:
-    """An open driver connection to a store at head (:func:`open_store`)."""
+    """An open driver connection to a store at head (:func:`open_store`).
 
-    dialect: str
-    connection: Any
-    #: The driver's module (psycopg, MySQLdb or pymysql): its cursor classes.
-    driver: Any = None
-    columns: dict[str, list[str]] = field(default_factory=dict)
-    #: A :class:`jobacct.splitread.Helpers` a big read is shared with (the command's store).
-    helpers: Any = None
-    #: The job ids to read, in order, instead of the selection (a helper's store).
-    preselected: Sequence[int] | None = None
-    #: Only the jobs submitted in this range (a helper's slice of a read without steps).
-    submit_range: tuple[int | None, int | None] | None = None
+    ``dialect``: ``postgresql`` or ``mysql``; ``connection``: the driver's; ``driver``: its
+    module (psycopg, MySQLdb or pymysql: the cursor classes). A plain class, not a
+    dataclass: ``dataclasses`` (and the ``inspect`` it imports) cost 7 ms of a one-job
+    lookup's start-up (tracker issue 16).
+    """
+
+    def __init__(self, dialect: str, connection: Any, driver: Any = None) -> None:
+        self.dialect = dialect
+        self.connection = connection
+        self.driver = driver
+        #: Column names per table, read once per connection (:func:`table_columns`).
+        self.columns: dict[str, list[str]] = {}
+        #: A :class:`jobacct.splitread.Helpers` a big read is shared with (the command's).
+        self.helpers: Any = None
+        #: The job ids to read, in order, instead of the selection (a helper's store).
+        self.preselected: Sequence[int] | None = None
+        #: Only the jobs submitted in this range (a helper's slice of a read without steps).
+        self.submit_range: tuple[int | None, int | None] | None = None
 
     def close(self) -> None:
         """Close the connection (ends the read transaction)."""
