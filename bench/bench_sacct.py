@@ -627,25 +627,31 @@ def _literal(sql: str, params: dict[str, Any]) -> str:
 
 #: How to read the figures (what limits each case; measured when this was written).
 FIGURE_NOTES = [
-    "- SQLite (a), (b), (f) are measured with other work on the second CPU: the split read"
-    " ((a), (f)) then gains little (wall close to the two processes' CPU). Before this"
-    " issue's changes, at load 0.5: (a) 0.42 s, (b) 0.28 s, (d) 0.11 s, (e) 0.30 s, (f) 2.6 s;"
-    " (f) after the superseded flag and the order index, one process, load 2.3: 1.9 s.",
-    "- (d) and the help screens are start-up: Python 8 ms, Typer about 35 ms, typer.rich_utils"
-    " (help screens only) about 55 ms, of which rich.markdown and rich.traceback 34 ms, imported"
-    " by Typer whatever the markup mode. `jobacct --help` lists the commands without importing"
-    " them; `sacct --help` imports no reading module.",
-    "- PostgreSQL (d): psycopg's import and the connection are most of it (the floor, which does"
-    " only that and the statement, is 0.14 s). (a): the one joined statement, sorted with its"
-    " step columns, is the floor (1.1 s); SQLite's two-statement read and the helper process"
-    " are not used on the servers.",
-    "- MariaDB: PyMySQL parses rows in Python (CPU of (a) 1.3 s against 0.5 s with psycopg); (e)"
-    " selects by user name, which has no index, on a window that one index bounds on one"
-    " side only (SQLite's span bound needs an expression index): the statement alone takes"
-    " 1.8 s. (f): the statement alone takes 5.9 s.",
-    "- Through the daemon the command's start-up is the client's (no Typer, no SQLAlchemy) and"
-    " the worker is forked from a zygote with the modules loaded: (d) is faster than direct,"
-    " big reads the same. RSS of the daemon rows is the client's.",
+    "- SQLite (b), a day's -X (42,000 lines): the statement alone (the floor: start-up,"
+    " SQL, every row written) is 0.18-0.19 s, of which 0.08 s is sqlite3 handing 630,000"
+    " cells to Python; start-up 0.025 s; formatting the rest. Sharing it does not pay: a"
+    " day's window is read through the window's indexes, which know nothing of submit"
+    " times, so each process would read the whole window (256 ms alone, 264 ms in two"
+    " processes), and cutting its ids into slices through the selection table costs more"
+    " than it saves (298 ms; hyperfine, this store).",
+    "- PostgreSQL (d), (e): psycopg's import alone is 0.11-0.13 s (`python -c 'import"
+    " psycopg'`: 0.13 s against 0.01 s for `pass`), more than the whole of SQLite's (d)"
+    " and most of (e); the floors, which do only that, the connection and the"
+    " statements, are above 1.5x SQLite themselves. Through the daemon (its workers"
+    " have the driver loaded and the connection made) both are within 1.2x SQLite.",
+    "- MariaDB (d): mysqlclient's import and connection (the plain floor, 0.028 s, does"
+    " only that and the statement) plus the command's own start-up; 1.48x SQLite by"
+    " hyperfine at load 0.9 after the last change (a plain class instead of a dataclass"
+    " for the store, 7 ms).",
+    "- MariaDB (f), the month's -X: the statement alone (floor, one process) is about"
+    " 1.6 s: MariaDB has no expression index to read sacct's order from (PostgreSQL has"
+    " one since migration 0010, SQLite since 0008), so each process sorts its range of"
+    " submit times (an index on time_submit alone did not help: 1.82 s to 1.92 s).",
+    "- Through the daemon the command's start-up is the client's (no Typer, no"
+    " SQLAlchemy, no driver) and the worker is forked from a zygote with the modules"
+    " loaded, and runs sacct's Typer-free path: big reads as fast as direct ones, a"
+    " lookup about 6 ms slower than SQLite's 30 ms direct one (the round trip). RSS of"
+    " the daemon rows is the client's.",
 ]
 
 #: What the report says about the read path (the figures are in the tables above/below).
