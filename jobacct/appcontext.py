@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from jobacct.errors import DatabaseUnavailableError
-
 TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -39,21 +37,12 @@ class AppContext:
             DatabaseUnavailableError: missing SQLite file or unreachable server.
             SchemaOutdatedError: schema behind or ahead of this version.
         """
-        from sqlalchemy.exc import OperationalError
-
         from jobacct import migrate
         from jobacct.config import make_engine
 
-        url = self.url()
-        engine = make_engine(url, create=create)
+        engine = make_engine(self.url(), create=create)
         if check_schema:
-            try:
-                migrate.check_at_head(engine)
-            except OperationalError as exc:
-                raise DatabaseUnavailableError(
-                    f"cannot reach database {engine.url.render_as_string(hide_password=True)}: "
-                    f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}"
-                ) from exc
+            migrate.check_reachable_at_head(engine)
         return engine
 
     @contextmanager

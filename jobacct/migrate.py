@@ -170,6 +170,27 @@ def check_at_head(engine: Engine) -> None:
     check_revision(current_revision(engine))
 
 
+def check_reachable_at_head(engine: Engine) -> None:
+    """:func:`check_at_head`, a server that cannot be reached said as such (the command's
+    and the daemon's one wording: the URL without its password, the driver's first line).
+
+    Raises:
+        DatabaseUnavailableError: the database could not be reached.
+        SchemaOutdatedError: as :func:`check_at_head`.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    from jobacct.errors import DatabaseUnavailableError
+
+    try:
+        check_at_head(engine)
+    except OperationalError as exc:
+        raise DatabaseUnavailableError(
+            f"cannot reach database {engine.url.render_as_string(hide_password=True)}: "
+            f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}"
+        ) from exc
+
+
 def check_revision(current: str | None) -> None:
     """:func:`check_at_head` for a revision already read (None: no schema).
 

@@ -391,8 +391,11 @@ def run_sacct(
 
         def open_slice() -> Any:
             slice_store = open_server_store(url)
-            if slice_store is None:
-                raise DatabaseUnavailableError(f"cannot reach database {url}")
+            if slice_store is None:  # the server went away since the command connected
+                from sqlalchemy.engine import make_url
+
+                shown = make_url(url).render_as_string(hide_password=True)
+                raise DatabaseUnavailableError(f"cannot reach database {shown}")
             return slice_store
 
         with helpers_for(open_slice) as helpers:

@@ -116,19 +116,12 @@ def check_secret(url: str, db_option: str | None) -> None:
 
 
 def _check_store(url: str) -> None:
-    from sqlalchemy.exc import OperationalError
-
     from jobacct import migrate
     from jobacct.config import make_engine
 
     engine = make_engine(url)
     try:
-        migrate.check_at_head(engine)
-    except OperationalError as exc:
-        raise DatabaseUnavailableError(
-            f"cannot reach database {engine.url.render_as_string(hide_password=True)}: "
-            f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}"
-        ) from exc
+        migrate.check_reachable_at_head(engine)
     finally:
         engine.dispose()
 
