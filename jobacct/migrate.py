@@ -19,12 +19,24 @@ if TYPE_CHECKING:
 
 #: The newest migration's revision id. A new migration must update it:
 #: tests/test_migrations.py checks it against Alembic's script directory.
-HEAD = "0010_pg_sacct_order_index"
+HEAD = "0011_mariadb_sacct_order_index"
 
 #: Indexes the migrations make for one dialect that the model does not declare (expression
 #: indexes): SQLite's ``ix_job_span`` (0006) and ``ix_job_sacct_order`` (0008), PostgreSQL's
-#: ``ix_job_sacct_order`` (0010). Comparisons of the model with a store leave them out.
+#: ``ix_job_sacct_order`` (0010), MariaDB's (0011). Comparisons of the model with a store
+#: leave them out.
 UNDECLARED_INDEXES = frozenset({"ix_job_span", "ix_job_sacct_order"})
+
+#: MariaDB's generated columns of ``job`` (0011) holding ``coalesce(array_job_id, 0)`` and
+#: ``coalesce(array_task_id, 0)``, sacct's order keys (``jobacct.sqltext.order_sql``):
+#: MariaDB indexes no expression, and its optimizer (10.11) uses an index on such columns
+#: only where a statement names them.
+ORDER_KEY_COLUMNS = ("sacct_array_job_id", "sacct_array_task_id")
+
+#: Columns the migrations make for one dialect that the model does not declare: the order
+#: keys, which no writer sets and no field reads. Comparisons and the readers' column
+#: names (``SELECT *``) leave them out.
+UNDECLARED_COLUMNS = frozenset(ORDER_KEY_COLUMNS)
 
 #: Alembic's version table (its default name; migrations/env.py does not change it).
 VERSION_TABLE = "alembic_version"

@@ -23,6 +23,7 @@ from array import array
 from functools import partial
 from urllib.parse import unquote, urlsplit
 
+from jobacct.migrate import ORDER_KEY_COLUMNS
 from jobacct.sqltext import (
     ELIGIBLE_RANGE_SQL,
     Sql,
@@ -208,7 +209,9 @@ def table_columns(store: ServerStore, table: str) -> list[str]:
     if table not in store.columns:
         cursor = store.connection.cursor()
         cursor.execute(f"SELECT * FROM {table} WHERE 1 = 0")
-        store.columns[table] = [d[0] for d in cursor.description]
+        # Not MariaDB's generated order keys (migration 0011): no field reads them.
+        names = [d[0] for d in cursor.description]
+        store.columns[table] = [n for n in names if n not in ORDER_KEY_COLUMNS]
         cursor.fetchall()
         cursor.close()
     return store.columns[table]
@@ -224,23 +227,34 @@ def _driver_sql(sql: str, params: dict[str, Any]) -> str:
 _ORDER_INDEX = "(SELECT * FROM job WHERE job.superseded IS NOT NULL) AS job"
 #: MariaDB: the window's index, named (see :func:`job_source`).
 _WINDOW_INDEX = "job FORCE INDEX (ix_job_time_eligible_time_end)"
+#: MariaDB: sacct's order on the generated order keys (migration 0011), named; a statement
+#: from it orders by the keys (:func:`ordered_by_keys`).
+_KEYS_INDEX = "job FORCE INDEX (ix_job_sacct_order)"
 
 
 def job_source(store: ServerStore, f: Any, start: int, end: int) -> str:
-    """``FROM``'s name for ``job``: MariaDB is told to use the window's index for a plain
-    listing of less than most of the store.
+    """``FROM``'s name for ``job``: for a plain listing, the index that serves it.
 
-    Its optimizer sees "eligible before the window's end" match half the rows of a day in
-    mid-month and scans the whole table (1.36 s for a day of a million jobs); the index
-    range, with the end-time test on the index entries (index condition pushdown), reads
-    only the index: 0.38 s. PostgreSQL's bitmap scan does that on its own.
+    Of most of the store: sacct's order (``ix_job_sacct_order``, migrations 0010 and 0011),
+    walked instead of sorting every row (each process of a shared read its own range of
+    submit times). Of less: on MariaDB the window's index, whose optimizer sees "eligible
+    before the window's end" match half the rows of a day in mid-month and scans the
+    whole table (1.36 s for a day of a million jobs); the index range, with the end-time
+    test on the index entries (index condition pushdown), reads only the index: 0.38 s.
+    PostgreSQL's bitmap scan does that on its own.
     """
     if not plain_listing(f):
         return "job"
     most = lists_most(store, f, start, end)
     if store.dialect == "postgresql":
         return _ORDER_INDEX if most else "job"
-    return "job" if most else _WINDOW_INDEX
+    return _KEYS_INDEX if most else _WINDOW_INDEX
+
+
+def ordered_by_keys(source: str) -> bool:
+    """Whether a statement reading ``source`` (:func:`job_source`) orders by MariaDB's
+    generated order keys (:func:`jobacct.sqltext.order_sql`'s ``key_columns``)."""
+    return source == _KEYS_INDEX
 
 
 def lists_most(store: ServerStore, f: Any, start: int, end: int) -> bool:
@@ -304,7 +318,15 @@ def read_groups(
             )
         source = job_source(store, f, start, end)
         sql, params = joined_lines_sql(
-            f, start, end, job_columns, step_columns, store.dialect, source, submit_range
+            f,
+            start,
+            end,
+            job_columns,
+            step_columns,
+            store.dialect,
+            source,
+            submit_range,
+            ordered_by_keys(source),
         )
         yield from _joined_groups(
             store, sql, params, len(job_columns), step_columns, streamed=not f.selectors
@@ -400,9 +422,10 @@ def selected_ids(store: ServerStore, f: Any, start: int, end: int) -> array[int]
     selection of :func:`jobacct.fastread.selection_sql`, held in memory (8 bytes a job)."""
     q = Sql(quote_char(store.dialect))
     where = where_sql(q, f, start, end)
+    source = job_source(store, f, start, end)
     sql = (
-        f"SELECT {q.col('job', 'id')} FROM {job_source(store, f, start, end)}"
-        f" WHERE {where} ORDER BY {order_sql(q)}"
+        f"SELECT {q.col('job', 'id')} FROM {source}"
+        f" WHERE {where} ORDER BY {order_sql(q, ordered_by_keys(source))}"
     )
     cursor = store.connection.cursor()
     try:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from jobacct.jobid import JobSelector
+from jobacct.migrate import ORDER_KEY_COLUMNS
 
 TYPE_CHECKING = False  # typing's, without importing typing (sacct start-up, issue 16)
 if TYPE_CHECKING:
@@ -359,13 +360,21 @@ def covers_most(low_bound: int, end: int, low: int | None, high: int | None) -> 
     return min(end, high) - max(low_bound, low) >= MOST_OF_THE_STORE * (high - low)
 
 
-def order_sql(q: Sql) -> str:
-    """§4.8: ascending submit time, then array job id, array task id, job id (then the pk)."""
+def order_sql(q: Sql, key_columns: bool = False) -> str:
+    """§4.8: ascending submit time, then array job id, array task id, job id (then the pk).
+
+    ``key_columns``: the array ids' order keys are read from MariaDB's generated columns
+    (:data:`jobacct.migrate.ORDER_KEY_COLUMNS`, where the statement walks
+    ``ix_job_sacct_order``), not computed.
+    """
     c = q.col
-    return (
-        f"{c('job', 'time_submit')}, coalesce({c('job', 'array_job_id')}, 0),"
-        f" coalesce({c('job', 'array_task_id')}, 0), {c('job', 'job_id_raw')}, {c('job', 'id')}"
-    )
+    if key_columns:
+        array_job, array_task = (c("job", name) for name in ORDER_KEY_COLUMNS)
+    else:
+        array_job = f"coalesce({c('job', 'array_job_id')}, 0)"
+        array_task = f"coalesce({c('job', 'array_task_id')}, 0)"
+    job_id, pk = c("job", "job_id_raw"), c("job", "id")
+    return f"{c('job', 'time_submit')}, {array_job}, {array_task}, {job_id}, {pk}"
 
 
 def step_join_sql(q: Sql, start: int, end: int) -> str:
@@ -418,25 +427,27 @@ def joined_lines_sql(
     dialect: str = "sqlite",
     job_source: str = "job",
     submit_range: tuple[int | None, int | None] | None = None,
+    key_columns: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """One statement for job and step lines: ``job LEFT JOIN step`` in sacct's order.
 
     Step columns are labelled ``s_<name>``; with ``f.allocations_only`` there are none and
     no join. ``job_source`` is what ``FROM`` names for ``job`` (an index hint may follow the
-    name); ``submit_range``: a read without steps only (:func:`submit_range_sql`). Returns
-    the SQL text and its parameters.
+    name); ``submit_range``: a read without steps only (:func:`submit_range_sql`);
+    ``key_columns``: as :func:`order_sql` takes it. Returns the SQL text and its parameters.
     """
     q = Sql(quote_char(dialect))
     cols = select_list(q, "job", job_columns)
     if f.allocations_only or not step_columns:
         where = where_sql(q, f, start, end) + submit_range_sql(q, submit_range)
-        return f"SELECT {cols} FROM {job_source} WHERE {where} ORDER BY {order_sql(q)}", q.params
+        order = order_sql(q, key_columns)
+        return f"SELECT {cols} FROM {job_source} WHERE {where} ORDER BY {order}", q.params
     steps = select_list(q, "step", step_columns, prefix="s_")
     join = step_join_sql(q, start, end)
     where = where_sql(q, f, start, end)
     sql = (
         f"SELECT {cols}, {steps} FROM {job_source} LEFT OUTER JOIN step"
         f" ON {q.col('step', 'job_pk')} = {q.col('job', 'id')} AND {join}"
-        f" WHERE {where} ORDER BY {order_sql(q)}, {step_order_sql(q)}"
+        f" WHERE {where} ORDER BY {order_sql(q, key_columns)}, {step_order_sql(q)}"
     )
     return sql, q.params

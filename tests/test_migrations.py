@@ -51,8 +51,11 @@ def test_model_matches_migrations(store_url: str) -> None:
 
 
 def _declared(obj: object, name: str | None, kind: str, reflected: bool, other: object) -> bool:
-    """Everything but the expression indexes of one dialect (migrate.UNDECLARED_INDEXES)."""
-    return not (kind == "index" and name in migrate.UNDECLARED_INDEXES)
+    """Everything but the indexes and columns of one dialect (migrate.UNDECLARED_INDEXES,
+    migrate.UNDECLARED_COLUMNS)."""
+    if kind == "index":
+        return name not in migrate.UNDECLARED_INDEXES
+    return not (kind == "column" and name in migrate.UNDECLARED_COLUMNS)
 
 
 @pytest.mark.parametrize("backend_url", ["postgresql"], indirect=True)
@@ -67,6 +70,39 @@ def test_postgresql_has_the_sacct_order_index(backend_url: str) -> None:
             ).scalar_one()
         assert "(time_submit, COALESCE(array_job_id" in found
         assert found.endswith("WHERE (superseded IS NOT NULL)")
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend_url", ["mariadb"], indirect=True)
+def test_mariadb_has_the_sacct_order_keys_and_index(backend_url: str) -> None:
+    """Migration 0011: the array ids' order keys as VIRTUAL generated columns (nothing
+    stored, no writer sets them) and sacct's order as an index on them."""
+    engine = make_engine(backend_url)
+    try:
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            generated = dict(
+                conn.execute(
+                    text(
+                        "SELECT column_name, generation_expression FROM information_schema.columns"
+                        " WHERE table_schema = DATABASE() AND table_name = 'job'"
+                        " AND extra = 'VIRTUAL GENERATED'"
+                    )
+                ).all()
+            )
+            indexed = conn.execute(
+                text(
+                    "SELECT column_name FROM information_schema.statistics"
+                    " WHERE table_schema = DATABASE() AND table_name = 'job'"
+                    " AND index_name = 'ix_job_sacct_order' ORDER BY seq_in_index"
+                )
+            ).scalars()
+            assert list(indexed) == ["time_submit", *migrate.ORDER_KEY_COLUMNS, "job_id_raw", "id"]
+        assert generated == {
+            "sacct_array_job_id": "coalesce(`array_job_id`,0)",
+            "sacct_array_task_id": "coalesce(`array_task_id`,0)",
+        }
     finally:
         engine.dispose()
 

@@ -16,12 +16,13 @@ from typing import Any, TextIO
 
 import pytest
 
-from jobacct import serverread
+from jobacct import migrate, serverread
 from jobacct.config import make_engine
 from jobacct.fields import Ctx, columns_read, resolve_format
 from jobacct.formats import OutputMode, write_sacct
 from jobacct.query import iter_lines
 from jobacct.splitread import Helpers
+from jobacct.sqltext import joined_lines_sql
 from tests.test_fastpath import FILTERS, NOW, _seed
 
 SERVERS = pytest.mark.parametrize("backend_url", ["postgresql", "mariadb"], indirect=True)
@@ -186,3 +187,48 @@ def test_a_shared_read_prints_what_one_process_prints(store_url: str, name: str)
     # -j: one statement, never shared.
     text, given = _shared(store_url, 3, 1, name="-j")
     assert given == 0
+
+
+# ------------------------------------------------ MariaDB: sacct's order from an index
+
+
+def _statement_rows(store: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    cursor = store.connection.cursor()
+    try:
+        cursor.execute(serverread._driver_sql(sql, params), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+@pytest.mark.parametrize("backend_url", ["mariadb"], indirect=True)
+def test_mariadb_walks_sacct_order_on_the_generated_keys(store_url: str) -> None:
+    """Migration 0011: a listing of most of the store names ``ix_job_sacct_order`` and
+    orders by the generated order keys; MariaDB walks the index (no filesort) and the rows
+    come in the order of the computed keys (array jobs and plain jobs submitted together).
+    A day's listing keeps the window's index; readers never see the keys' columns."""
+    _seed(store_url)
+    store = serverread.open_store(store_url)
+    assert store is not None
+    try:
+        f, w = FILTERS["-X"]
+        source = serverread.job_source(store, f, w.start, w.end)
+        assert serverread.ordered_by_keys(source)
+        columns = ["id", "job_id_raw", "array_job_id", "array_task_id", "time_submit"]
+        keyed, params = joined_lines_sql(
+            f, w.start, w.end, columns, [], "mysql", source, None, key_columns=True
+        )
+        plain, plain_params = joined_lines_sql(f, w.start, w.end, columns, [], "mysql")
+        assert "sacct_array_job_id" in keyed and "sacct_array_job_id" not in plain
+        plan = _statement_rows(store, "EXPLAIN " + keyed, params)
+        assert plan[0][5] == "ix_job_sacct_order", plan  # EXPLAIN's "key"
+        assert "filesort" not in (plan[0][9] or ""), plan  # its "Extra"
+        rows = _statement_rows(store, keyed, params)
+        assert rows == _statement_rows(store, plain, plain_params)
+        assert len(rows) > 20
+        assert any(r[2] is not None for r in rows) and any(r[2] is None for r in rows)
+        day = serverread.job_source(store, f, NOW - 86_400, NOW)
+        assert not serverread.ordered_by_keys(day)
+        assert not set(migrate.ORDER_KEY_COLUMNS) & set(serverread.table_columns(store, "job"))
+    finally:
+        store.close()

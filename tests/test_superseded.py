@@ -187,9 +187,17 @@ def test_migration_backfills_the_flag(store_url: str) -> None:
             if conn.dialect.name == "sqlite":
                 conn.execute(text("DROP INDEX ix_job_sacct_order"))
             conn.execute(text("ALTER TABLE job DROP COLUMN superseded"))
-            # ...and what later migrations made (0009's index).
-            on = " ON job" if conn.dialect.name in ("mysql", "mariadb") else ""
+            # ...and what later migrations made (0009's index, MariaDB's 0011 order keys).
+            mysql = conn.dialect.name in ("mysql", "mariadb")
+            on = " ON job" if mysql else ""
             conn.execute(text(f"DROP INDEX ix_job_user_name_time_eligible_time_end{on}"))
+            if mysql:
+                conn.execute(
+                    text(
+                        "ALTER TABLE job DROP INDEX ix_job_sacct_order,"
+                        " DROP COLUMN sacct_array_job_id, DROP COLUMN sacct_array_task_id"
+                    )
+                )
         migrate.upgrade(engine)
         assert assert_kept(engine) == EXPECTED
     finally:
