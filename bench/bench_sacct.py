@@ -767,14 +767,19 @@ if kind == "sqlite":
     conn = sqlite3.connect(spec["dsn"], isolation_level=None)
     fetch = lambda sql, params: conn.execute(sql, params)
 elif kind == "postgresql":
-    import psycopg
-    conn = psycopg.connect(spec["dsn"])
+    # The driver jobacct reads with (jobacct.serverread.read_driver): psycopg2 if
+    # installed, else psycopg 3.
+    try:
+        import psycopg2 as driver
+    except ImportError:
+        import psycopg as driver
+    conn = driver.connect(spec["dsn"])
     def fetch(sql, params):
         cur = conn.cursor(name="floor") if spec["server_side"] else conn.cursor()
         cur.execute(sql, params)
         return cur
 else:
-    # The driver jobacct reads with (jobacct.serverread.mysql_driver): mysqlclient if
+    # The driver jobacct reads with (jobacct.serverread.read_driver): mysqlclient if
     # installed, else PyMySQL.
     try:
         import MySQLdb as driver, MySQLdb.cursors
@@ -1333,7 +1338,7 @@ def render_report(
         "",
         "Method: each timed command runs once untimed, then `runs` times (medians); stdout is"
         " read through a pipe and its lines counted. Two floors, each a fresh interpreter that"
-        " imports only the driver jobacct reads with (sqlite3, psycopg, mysqlclient where"
+        " imports only the driver jobacct reads with (sqlite3, psycopg2, mysqlclient where"
         " installed, else PyMySQL; server-side cursors), runs the statements and writes every"
         " row `|`-joined to /dev/null: **floor** replays the exact"
         " statements jobacct ran (from the same library calls), **plain floor** is a plain"

@@ -4,10 +4,11 @@ What :mod:`jobacct.fastread` is for a SQLite file, this is for the servers (trac
 through SQLAlchemy a one-job lookup on PostgreSQL took 0.69 s, most of it importing and
 setting up SQLAlchemy; a day's ``-X`` listing 1.69 s against 0.48 s on SQLite). A plain
 ``postgresql+psycopg://`` or ``mysql+pymysql://`` URL (:func:`driver_params`) is opened with
-psycopg / PyMySQL directly, the schema checked with one SELECT on ``alembic_version``
+the driver alone (psycopg2 or psycopg 3, mysqlclient or PyMySQL: :func:`read_driver`), the
+schema checked with one SELECT on ``alembic_version``
 (:func:`jobacct.migrate.check_revision`), and the lines read with the one joined statement of
 :func:`jobacct.sqltext.joined_lines_sql`, the very text the SQLAlchemy path runs, through a
-server-side cursor (psycopg: a named cursor; PyMySQL: ``SSCursor``), so memory stays flat.
+server-side cursor (psycopg: a named cursor; MySQL: ``SSCursor``), so memory stays flat.
 The driver returns the same values SQLAlchemy's ``text()`` hands back (no type processing
 there either), so the output is the same byte for byte.
 
@@ -56,24 +57,32 @@ SESSION_SETUP = "SET jit = off"
 _PLAIN = re.compile(r"[^/?#]*/[^/?#]+")
 
 
-#: The modules a MariaDB/MySQL store may be read with, in order of preference.
+#: The modules a store may be read with, by dialect, in order of preference.
+POSTGRESQL_DRIVERS = ("psycopg2", "psycopg")
 MYSQL_DRIVERS = ("MySQLdb", "pymysql")
+#: A URL naming mysqlclient (SQLAlchemy's name for it) is read with it alone.
+_NAMED_DRIVER = ("mysql+mysqldb:", "MySQLdb")
 
 
-def mysql_driver(url: str) -> Any:
-    """The module a MariaDB/MySQL store is read with, or None (none installed).
+def read_driver(dialect: str, url: str) -> Any:
+    """The module a store is read with, or None (none installed).
 
-    mysqlclient (``MySQLdb``, the ``mysqlclient`` extra), where installed, for a
-    ``mysql+mysqldb://`` URL and for a ``mysql+pymysql://`` one too: it speaks the same
-    protocol and hands back the same values, but parses rows in C where PyMySQL parses
-    them in Python (bench/RESULTS.md), and imports in a third of the time. PyMySQL
-    otherwise, except for a ``mysql+mysqldb://`` URL, which names mysqlclient.
+    The C drivers, where installed: psycopg2 (the ``psycopg2`` extra) for a
+    ``postgresql+psycopg://`` URL, mysqlclient (``MySQLdb``, the ``mysqlclient`` extra) for
+    a ``mysql+pymysql://`` one. Each speaks the same protocol as the URL's driver and hands
+    back the same values (tests/test_serverread.py), but imports in a fraction of the time
+    (psycopg 3 imports asyncio, ssl, email and logging: 0.13 s against psycopg2's 0.05 s,
+    ``python -X importtime``, when a user's week of ``-X`` takes 0.2 s) and mysqlclient
+    parses rows in C where PyMySQL parses them in Python (bench/RESULTS.md). Only this read
+    uses psycopg2: every other command, and the writers (psycopg 3's ``COPY``), keep the
+    URL's driver. A ``mysql+mysqldb://`` URL is read with mysqlclient or not at all.
     """
     import importlib
 
-    names = ("MySQLdb",) if url.startswith("mysql+mysqldb:") else MYSQL_DRIVERS
-    for name in names:
-        if name not in MYSQL_DRIVERS:
+    preferred = POSTGRESQL_DRIVERS if dialect == "postgresql" else MYSQL_DRIVERS
+    prefix, named = _NAMED_DRIVER
+    for name in (named,) if url.startswith(prefix) else preferred:
+        if name not in preferred:
             continue
         try:
             return importlib.import_module(name)
@@ -119,7 +128,7 @@ class ServerStore:
     """An open driver connection to a store at head (:func:`open_store`).
 
     ``dialect``: ``postgresql`` or ``mysql``; ``connection``: the driver's; ``driver``: its
-    module (psycopg, MySQLdb or pymysql: the cursor classes). A plain class, not a
+    module (psycopg2, psycopg, MySQLdb or pymysql: the cursor classes). A plain class, not a
     dataclass: ``dataclasses`` (and the ``inspect`` it imports) cost 7 ms of a one-job
     lookup's start-up (tracker issue 16).
     """
@@ -157,21 +166,20 @@ def open_store(url: str) -> ServerStore | None:
         return None
     dialect, params = found
     try:
+        driver: Any = read_driver(dialect, url)
+        if driver is None:
+            return None
+        connection: Any = driver.connect(**params)
         if dialect == "postgresql":
-            import psycopg
-
-            driver: Any = psycopg
-            connection: Any = psycopg.connect(**params)
             # One snapshot for every statement of the read (a listing with steps runs
             # several: _batched_groups); set before the first statement begins it.
-            connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-            connection.read_only = True
+            if driver.__name__ == "psycopg2":
+                connection.set_session(isolation_level="REPEATABLE READ", readonly=True)
+            else:
+                connection.isolation_level = driver.IsolationLevel.REPEATABLE_READ
+                connection.read_only = True
             schema = "current_schema()"
         else:
-            driver = mysql_driver(url)
-            if driver is None:
-                return None
-            connection = driver.connect(**params)
             # InnoDB's default isolation is REPEATABLE READ (one snapshot per transaction);
             # said here in case the server's default differs.
             setup = connection.cursor()

@@ -77,25 +77,50 @@ def test_batched_read_equals_the_joined_statement(
     assert _general(store_url, "all")
 
 
-@pytest.mark.parametrize("backend_url", ["mariadb"], indirect=True)
-@pytest.mark.parametrize("driver", ["MySQLdb", "pymysql"])
-def test_both_mysql_drivers_give_the_same_rows(
+@pytest.mark.parametrize(
+    ("backend_url", "driver"),
+    [
+        ("postgresql", "psycopg2"),
+        ("postgresql", "psycopg"),
+        ("mariadb", "MySQLdb"),
+        ("mariadb", "pymysql"),
+    ],
+    indirect=["backend_url"],
+)
+def test_both_drivers_of_a_server_give_the_same_rows(
     store_url: str, driver: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """mysqlclient and PyMySQL hand back the same values for every column and shape."""
+    """psycopg2 and psycopg 3, mysqlclient and PyMySQL hand back the same values for every
+    column and shape (serverread.read_driver reads with the first installed)."""
     try:
         __import__(driver)
     except ImportError:
         assert not IN_CI, f"CI=true: {driver} must be installed (.ci/run installs mysqlclient)"
         pytest.skip(f"{driver} is not installed (pip install mysqlclient; needs libmariadb-dev)")
-    monkeypatch.setattr(serverread, "MYSQL_DRIVERS", (driver,))
+    name = "POSTGRESQL_DRIVERS" if driver.startswith("psycopg") else "MYSQL_DRIVERS"
+    monkeypatch.setattr(serverread, name, (driver,))
     _seed(store_url)
     store = serverread.open_store(store_url)
     assert store is not None
     assert store.driver.__name__ == driver
     store.close()
-    for name in ["all", "-X", "-j", "-u", "-A none"]:
-        assert _lean(store_url, name) == _general(store_url, name), name
+    for filter_name in ["all", "-X", "-j", "-u", "-A none"]:
+        assert _lean(store_url, filter_name) == _general(store_url, filter_name), filter_name
+
+
+def test_the_c_drivers_are_preferred() -> None:
+    """Where installed, the C drivers read (psycopg2 comes with the postgresql extra); a
+    URL naming mysqlclient is read with it or not at all."""
+    from importlib.util import find_spec
+
+    postgresql = serverread.read_driver("postgresql", "postgresql+psycopg://u@h/d")
+    assert postgresql.__name__ == "psycopg2"
+    mysqlclient = find_spec("MySQLdb") is not None
+    assert mysqlclient or not IN_CI
+    mysql = serverread.read_driver("mysql", "mysql+pymysql://u@h/d")
+    assert mysql.__name__ == ("MySQLdb" if mysqlclient else "pymysql")
+    named = serverread.read_driver("mysql", "mysql+mysqldb://u@h/d")
+    assert (named and named.__name__) == ("MySQLdb" if mysqlclient else None)
 
 
 @SERVERS

@@ -100,6 +100,21 @@ def test_sacct_fast_path_loads_no_typer(sqlite_url: str) -> None:
     assert "typer" in modules and "jobacct.cli.sacct" in modules
 
 
+@pytest.mark.parametrize("backend_url", ["postgresql", "mariadb"], indirect=True)
+def test_sacct_on_a_server_loads_its_driver_alone(store_url: str) -> None:
+    # A server store is read with the driver alone (jobacct.serverread): on PostgreSQL
+    # psycopg2, which imports in a third of psycopg 3's time (issue 16's cases (d), (e)).
+    status, modules = _modules_after("--db", store_url, "sacct", "-XPj", "1", probe=ENTRY_PROBE)
+    assert status == 0
+    assert "jobacct.serverread" in modules
+    heavy = {"typer", "click", "pydantic", "sqlalchemy", "alembic", "rich"}
+    assert not {m for m in modules if m.split(".")[0] in heavy}
+    drivers = {m.split(".")[0] for m in modules} & {"psycopg", "psycopg2", "MySQLdb", "pymysql"}
+    assert len(drivers) == 1
+    if store_url.startswith("postgresql"):
+        assert drivers == {"psycopg2"}
+
+
 def test_helpformat_loads_no_alembic() -> None:
     status, modules = _modules_after("sacct", "-e")
     assert status == 0
