@@ -646,31 +646,35 @@ def _literal(sql: str, params: dict[str, Any]) -> str:
 
 #: How to read the figures (what limits each case; measured when this was written).
 FIGURE_NOTES = [
-    "- SQLite (b), a day's -X (42,000 lines): the statement alone (the floor: start-up,"
-    " SQL, every row written) is 0.18-0.19 s, of which 0.08 s is sqlite3 handing 630,000"
-    " cells to Python; start-up 0.025 s; formatting the rest. Sharing it does not pay: a"
+    "- SQLite (b), a day's -X (42,237 lines in this store; the issue's store had 34,051):"
+    " the statement alone (the floor: start-up, SQL, every row written) is 0.19 s, of"
+    " which about 0.05 s is sqlite3 handing 630,000 cells to Python and 0.02 s the sort;"
+    " start-up 0.025 s; formatting the rest, about 2 us a line. Sharing it does not pay: a"
     " day's window is read through the window's indexes, which know nothing of submit"
     " times, so each process would read the whole window (256 ms alone, 264 ms in two"
     " processes), and cutting its ids into slices through the selection table costs more"
-    " than it saves (298 ms; hyperfine, this store).",
-    "- PostgreSQL (d), (e): psycopg's import alone is 0.11-0.13 s (`python -c 'import"
-    " psycopg'`: 0.13 s against 0.01 s for `pass`), more than the whole of SQLite's (d)"
-    " and most of (e); the floors, which do only that, the connection and the"
-    " statements, are above 1.5x SQLite themselves. Through the daemon (its workers"
-    " have the driver loaded and the connection made) both are within 1.2x SQLite.",
-    "- MariaDB (d): mysqlclient's import and connection (the plain floor, 0.028 s, does"
-    " only that and the statement) plus the command's own start-up; 1.48x SQLite by"
-    " hyperfine at load 0.9 after the last change (a plain class instead of a dataclass"
-    " for the store, 7 ms).",
-    "- MariaDB (f), the month's -X: the statement alone (floor, one process) is about"
-    " 1.6 s: MariaDB has no expression index to read sacct's order from (PostgreSQL has"
-    " one since migration 0010, SQLite since 0008), so each process sorts its range of"
-    " submit times (an index on time_submit alone did not help: 1.82 s to 1.92 s).",
+    " than it saves (298 ms; hyperfine, an earlier store).",
+    "- PostgreSQL (d): the driver's import and connection. psycopg2 (read with where"
+    " installed, since this session) imports in 0.04-0.05 s against psycopg 3's 0.13 s"
+    " (asyncio, ssl, email, logging), and its own import pulls in ssl (10 ms); the"
+    " command then makes six round trips (session setup, schema check, two column lists,"
+    " the lookup). 1.5x SQLite's 0.03 s lookup leaves 15 ms for all of that. Through the"
+    " daemon (its workers have the driver loaded and the connection made) it is within"
+    " 1.5x SQLite.",
+    "- MariaDB (f), the month's -X: read in sacct's order from ix_job_sacct_order on two"
+    " generated columns (migration 0011) instead of each process sorting its range of"
+    " submit times (month -X -o JobID,State: about 1.9 s before, 1.5-1.6 s after,"
+    " hyperfine at load 0.8; one process is about as fast as two: the server's work per"
+    " row, not the client's, is what is left).",
+    "- MariaDB (d): mysqlclient's import and connection plus the command's own start-up.",
     "- Through the daemon the command's start-up is the client's (no Typer, no"
     " SQLAlchemy, no driver) and the worker is forked from a zygote with the modules"
     " loaded, and runs sacct's Typer-free path: big reads as fast as direct ones, a"
-    " lookup about 6 ms slower than SQLite's 30 ms direct one (the round trip). RSS of"
+    " lookup a few ms slower than SQLite's direct one (the round trip). RSS of"
     " the daemon rows is the client's.",
+    "- Every timed command reads jobacct's bytecode from its cache (byte_compile(): this"
+    " machine sets PYTHONDONTWRITEBYTECODE, under which every run compiled 25 modules,"
+    " 35 ms of a day's -X, which an installed jobacct never does).",
 ]
 
 #: What the report says about the read path (the figures are in the tables above/below).
