@@ -343,7 +343,12 @@ _NARROWING = (
 #: Share of the store's eligible-time range above which a listing reads "most of the store".
 MOST_OF_THE_STORE = 0.4
 #: The store's eligible-time range (two probes of the eligible index): ``(low, high)``.
-ELIGIBLE_RANGE_SQL = "SELECT min(time_eligible), max(time_eligible) FROM job"
+#: One subquery each: SQLite reads a lone min() or max() of an indexed column from an end
+#: of the index, but both in one SELECT by scanning all of it (73 ms on a million jobs, a
+#: quarter of a day's -X; the two probes: under 0.1 ms).
+ELIGIBLE_RANGE_SQL = (
+    "SELECT (SELECT min(time_eligible) FROM job), (SELECT max(time_eligible) FROM job)"
+)
 
 
 def plain_listing(f: Any) -> bool:
