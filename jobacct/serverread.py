@@ -53,6 +53,14 @@ _SCHEMES = {"postgresql+psycopg": "postgresql", "mysql+pymysql": "mysql", "mysql
 #: 0.78 s the statement took (EXPLAIN ANALYZE on a million jobs), for a statement that runs
 #: once. Without it the executor interprets, as it does for every cheaper plan.
 SESSION_SETUP = "SET jit = off"
+#: Whether the version table exists, as the statement reading it would find it. PostgreSQL:
+#: a catalog lookup along the search path (information_schema.tables, a view over several
+#: catalogs, took 3 ms of a one-job lookup, 10 ms on a cold server).
+_HAS_TABLE = {
+    "postgresql": "SELECT to_regclass(%s) IS NOT NULL",
+    "mysql": "SELECT count(*) FROM information_schema.tables"
+    " WHERE table_schema = DATABASE() AND table_name = %s",
+}
 #: user[:password]@host[:port]/database, nothing else (the parts URL-escaped as SQLAlchemy's).
 _PLAIN = re.compile(r"[^/?#]*/[^/?#]+")
 
@@ -178,14 +186,12 @@ def open_store(url: str) -> ServerStore | None:
             else:
                 connection.isolation_level = driver.IsolationLevel.REPEATABLE_READ
                 connection.read_only = True
-            schema = "current_schema()"
         else:
             # InnoDB's default isolation is REPEATABLE READ (one snapshot per transaction);
             # said here in case the server's default differs.
             setup = connection.cursor()
             setup.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             setup.close()
-            schema = "DATABASE()"
     except Exception:
         return None
     store = ServerStore(dialect, connection, driver)
@@ -193,13 +199,9 @@ def open_store(url: str) -> ServerStore | None:
         cursor = connection.cursor()
         if dialect == "postgresql":
             cursor.execute(SESSION_SETUP)
-        cursor.execute(
-            "SELECT 1 FROM information_schema.tables"
-            f" WHERE table_schema = {schema} AND table_name = %s",
-            (VERSION_TABLE,),
-        )
+        cursor.execute(_HAS_TABLE[dialect], (VERSION_TABLE,))
         rows = []
-        if cursor.fetchone():
+        if cursor.fetchone()[0]:
             cursor.execute(f"SELECT version_num FROM {VERSION_TABLE}")
             rows = [str(r[0]) for r in cursor.fetchall()]
         cursor.close()

@@ -257,3 +257,36 @@ def test_mariadb_walks_sacct_order_on_the_generated_keys(store_url: str) -> None
         assert not set(migrate.ORDER_KEY_COLUMNS) & set(serverread.table_columns(store, "job"))
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mariadb"])
+def test_the_lean_read_checks_the_schema(kind: str) -> None:
+    """No version table: "no jobacct schema"; a version behind head: "behind head". The
+    table is looked up as the read would find it (PostgreSQL: to_regclass)."""
+    from sqlalchemy import text
+
+    from jobacct.errors import SchemaOutdatedError
+    from tests.conftest import _server_database
+
+    databases = _server_database(kind)
+    url = next(databases)
+    try:
+        with pytest.raises(SchemaOutdatedError, match="has no jobacct schema"):
+            serverread.open_store(url)
+        engine = make_engine(url)
+        try:
+            migrate.upgrade(engine, "0009_job_user_name_index")
+            with pytest.raises(SchemaOutdatedError, match="0009_job_user_name_index is behind"):
+                serverread.open_store(url)
+            migrate.upgrade(engine)
+            store = serverread.open_store(url)
+            assert store is not None
+            store.close()
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM alembic_version"))
+            with pytest.raises(SchemaOutdatedError, match="has no jobacct schema"):
+                serverread.open_store(url)
+        finally:
+            engine.dispose()
+    finally:
+        databases.close()
