@@ -150,3 +150,35 @@ def test_the_clients_chunked_decoder(chunks: list[bytes], piece: int) -> None:
 def test_an_oversized_frame_is_refused() -> None:
     with pytest.raises(wire.FrameError):
         wire.FrameBuffer().feed(b"D" + (wire.MAX_PAYLOAD + 1).to_bytes(4, "big"))
+
+
+_PRELOADED = """
+import json, sys
+from jobacct.server.zygote import _preload_drivers
+_preload_drivers(sys.argv[1])
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+@pytest.mark.parametrize(
+    ("url", "drivers"),
+    [
+        ("postgresql+psycopg://u@127.0.0.1/d", {"psycopg", "psycopg2"}),
+        ("mysql+pymysql://u@127.0.0.1/d", {"pymysql"}),
+        ("sqlite:////var/lib/jobacct/jobacct.sqlite", set()),
+    ],
+)
+def test_the_zygote_preloads_the_store_drivers(url: str, drivers: set[str]) -> None:
+    """The daemon's workers find the drivers of its store imported (psycopg2 is 30 ms of
+    a one-job lookup on PostgreSQL, psycopg 3 0.13 s of every other command)."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _PRELOADED, url], capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout)) & {"psycopg", "psycopg2", "MySQLdb", "pymysql"}
+    assert drivers <= loaded
+    if not drivers:
+        assert not loaded
