@@ -646,32 +646,30 @@ def _literal(sql: str, params: dict[str, Any]) -> str:
 
 #: How to read the figures (what limits each case; measured when this was written).
 FIGURE_NOTES = [
-    "- SQLite (b), a day's -X (42,237 lines in this store; the issue's store had 34,051):"
-    " the statement alone (the floor: start-up, SQL, every row written) is 0.19 s, of"
-    " which about 0.05 s is sqlite3 handing 630,000 cells to Python and 0.02 s the sort;"
-    " start-up 0.025 s; formatting the rest, about 2 us a line. Sharing it does not pay: a"
-    " day's window is read through the window's indexes, which know nothing of submit"
-    " times, so each process would read the whole window (256 ms alone, 264 ms in two"
-    " processes), and cutting its ids into slices through the selection table costs more"
-    " than it saves (298 ms; hyperfine, an earlier store).",
+    "- SQLite (a), (b), (f) each paid 73 ms until this session for the store's eligible-time"
+    " range (min and max in one SELECT: SQLite scans the whole index for that, and probes"
+    " it for a lone min() or max(); now two subqueries, jobacct.sqltext.ELIGIBLE_RANGE_SQL):"
+    " a day's -X 0.28 -> 0.20 s.",
     "- PostgreSQL (d): the driver's import and connection. psycopg2 (read with where"
-    " installed, since this session) imports in 0.04-0.05 s against psycopg 3's 0.13 s"
-    " (asyncio, ssl, email, logging), and its own import pulls in ssl (10 ms); the"
-    " command then makes six round trips (session setup, schema check, two column lists,"
-    " the lookup). 1.5x SQLite's 0.03 s lookup leaves 15 ms for all of that. Through the"
-    " daemon (its workers have the driver loaded and the connection made) it is within"
-    " 1.5x SQLite.",
+    " installed, since this session) imports in 0.03-0.04 s against psycopg 3's 0.13 s, but"
+    " that import alone (it pulls in ssl) is more than SQLite's whole lookup; the plain"
+    " floor (import, connect, the statement, nothing else) is 1.36-1.42x SQLite's command,"
+    " which leaves 3-5 ms for the command's own start-up, schema check and formatting"
+    " (about 15 ms: six round trips of under 1.2 ms each, jobacct's modules). Through the"
+    " daemon, whose zygote has the driver imported, it is 0.042 s (bench --cases d, 9 runs).",
     "- MariaDB (f), the month's -X: read in sacct's order from ix_job_sacct_order on two"
     " generated columns (migration 0011) instead of each process sorting its range of"
-    " submit times (month -X -o JobID,State: about 1.9 s before, 1.5-1.6 s after,"
-    " hyperfine at load 0.8; one process is about as fast as two: the server's work per"
-    " row, not the client's, is what is left).",
-    "- MariaDB (d): mysqlclient's import and connection plus the command's own start-up.",
+    " submit times. What is left is InnoDB's clustered-index lookup per row: the statement"
+    " alone, fetched and discarded by mysqlclient in one process, takes 1.33 s, of which"
+    " the index walk is 0.21 s (the same statement reading only the index's columns) and"
+    " the window test nothing (1.23 s without it); scanning the table in primary-key order"
+    " is 0.53 s but not in sacct's order, and reading ids from the index and then rows by id"
+    " range took 1.39 s (throwaway script). A covering index would serve one -o format only.",
     "- Through the daemon the command's start-up is the client's (no Typer, no"
-    " SQLAlchemy, no driver) and the worker is forked from a zygote with the modules"
-    " loaded, and runs sacct's Typer-free path: big reads as fast as direct ones, a"
-    " lookup a few ms slower than SQLite's direct one (the round trip). RSS of"
-    " the daemon rows is the client's.",
+    " SQLAlchemy, no driver) and the worker is forked from a zygote with the modules and"
+    " the store's drivers loaded, and runs sacct's Typer-free path: big reads as fast as"
+    " direct ones, a lookup a few ms slower than SQLite's direct one (the round trip). RSS"
+    " of the daemon rows is the client's.",
     "- Every timed command reads jobacct's bytecode from its cache (byte_compile(): this"
     " machine sets PYTHONDONTWRITEBYTECODE, under which every run compiled 25 modules,"
     " 35 ms of a day's -X, which an installed jobacct never does).",

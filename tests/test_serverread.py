@@ -195,19 +195,21 @@ def _shared(
 @SERVERS
 @pytest.mark.parametrize("name", ["all", "-X"])
 def test_a_shared_read_prints_what_one_process_prints(store_url: str, name: str) -> None:
-    """With steps: slices of the selected ids; -X: ranges of submit times. Either way the
-    slices, one after the other, are what one process prints."""
+    """With steps: slices of the selected ids; -X: ranges of submit times (PostgreSQL; on
+    MariaDB one process reads it, see serverread.read_groups). Either way the slices, one
+    after the other, are what one process prints."""
     _seed(store_url)
     alone, given = _shared(store_url, 1, 1, name=name)
     assert given == 0
     assert alone.count("\n") > 20
+    shared = name != "-X" or store_url.startswith("postgresql")
     for count in (2, 3):
         text, given = _shared(store_url, count, 5, name=name)
-        assert given == count - 1
+        assert given == (count - 1 if shared else 0)
         assert text == alone
     # A helper killed before it read: the command reads its slice itself.
     text, given = _shared(store_url, 3, 5, kill=1, name=name)
-    assert given == 2
+    assert given == (2 if shared else 0)
     assert text == alone
     # -j: one statement, never shared.
     text, given = _shared(store_url, 3, 1, name="-j")
