@@ -659,7 +659,8 @@ FIGURE_NOTES = [
     " daemon, whose zygote has the driver imported, it is 0.042 s (bench --cases d, 9 runs).",
     "- MariaDB (f), the month's -X: read in sacct's order from ix_job_sacct_order on two"
     " generated columns (migration 0011) instead of each process sorting its range of"
-    " submit times. What is left is InnoDB's clustered-index lookup per row: the statement"
+    " submit times, and by one process (1.42 s alone, 1.69 s in two: hyperfine). What is"
+    " left is InnoDB's clustered-index lookup per row: the statement"
     " alone, fetched and discarded by mysqlclient in one process, takes 1.33 s, of which"
     " the index walk is 0.21 s (the same statement reading only the index's columns) and"
     " the window test nothing (1.23 s without it); scanning the table in primary-key order"
