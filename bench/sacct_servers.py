@@ -58,8 +58,9 @@ def reachable(kind: str) -> str | None:
 
 
 #: The InnoDB buffer pool Slurm asks of an accounting database's server: "at least 4 GiB"
-#: (accounting.html, MySQL Configuration); slurmdbd logs "Database settings not recommended
-#: values" below half of it (accounting_storage_mysql.c, _check_database_variables).
+#: (accounting.html, MySQL Configuration); slurmdbd itself logs "Database settings not
+#: recommended values" only below 512 MiB (half the 1 GiB its check names:
+#: accounting_storage_mysql.c, _check_database_variables).
 #: MariaDB's default is 128 MiB, in which a million jobs' rows and indexes (1.4 GiB here)
 #: are read from the page cache page by page: a user's week, 32,000 rows, took 0.33 s to
 #: read by primary key with it, against 0.03 s with 4 GiB.
