@@ -75,11 +75,11 @@ _NAMED_DRIVER = ("mysql+mysqldb:", "MySQLdb")
 def read_driver(dialect: str, url: str) -> Any:
     """The module a store is read with, or None (none installed).
 
-    The C drivers, where installed: psycopg2 (the ``psycopg2`` extra) for a
+    The C drivers, where installed: psycopg2 (in the ``postgresql`` extra) for a
     ``postgresql+psycopg://`` URL, mysqlclient (``MySQLdb``, the ``mysqlclient`` extra) for
     a ``mysql+pymysql://`` one. Each speaks the same protocol as the URL's driver and hands
     back the same values (tests/test_serverread.py), but imports in a fraction of the time
-    (psycopg 3 imports asyncio, ssl, email and logging: 0.13 s against psycopg2's 0.05 s,
+    (psycopg 3 imports asyncio, ssl, email and logging: 0.13 s against psycopg2's 0.03-0.05 s,
     ``python -X importtime``, when a user's week of ``-X`` takes 0.2 s) and mysqlclient
     parses rows in C where PyMySQL parses them in Python (bench/RESULTS.md). Only this read
     uses psycopg2: every other command, and the writers (psycopg 3's ``COPY``), keep the
@@ -153,6 +153,9 @@ class ServerStore:
         self.preselected: Sequence[int] | None = None
         #: Only the jobs submitted in this range (a helper's slice of a read without steps).
         self.submit_range: tuple[int | None, int | None] | None = None
+        #: The store's eligible-time range, read once per connection (:func:`lists_most`:
+        #: it only picks a plan, so a write since then changes no row read).
+        self.eligible_range: tuple[int | None, int | None] | None = None
 
     def close(self) -> None:
         """Close the connection (ends the read transaction)."""
@@ -272,12 +275,14 @@ def lists_most(store: ServerStore, f: Any, start: int, end: int) -> bool:
     (:func:`jobacct.sqltext.covers_most`; two probes of the eligible-time index)."""
     if not plain_listing(f):
         return False
-    cursor = store.connection.cursor()
-    try:
-        cursor.execute(ELIGIBLE_RANGE_SQL)
-        low, high = cursor.fetchone()
-    finally:
-        cursor.close()
+    if store.eligible_range is None:
+        cursor = store.connection.cursor()
+        try:
+            cursor.execute(ELIGIBLE_RANGE_SQL)
+            store.eligible_range = tuple(cursor.fetchone())
+        finally:
+            cursor.close()
+    low, high = store.eligible_range
     return covers_most(start, end, low, high)
 
 
